@@ -1,0 +1,125 @@
+"""The `icsim` command. Bad input gets one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .errors import InputError
+from .results import check_out_dir, manifest, write_run_folder
+from .runner import RunResult, run as run_replications
+from .scenario import load_scenario
+
+app = typer.Typer(
+    help="icsim: simulate intermediate-care flow (front door, hospital, reablement, short-term beds, "
+    "care homes) and report the programme KPIs with confidence intervals.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _positive(name: str, value, minimum) -> None:
+    if value is not None and not value >= minimum:
+        raise InputError(f"{name} = {value}: expected a number >= {minimum}")
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -> None:
+    """Check a scenario file and print what it resolves to (after `extends`)."""
+    try:
+        loaded = load_scenario(scenario)
+    except InputError as exc:
+        _fail(str(exc))
+    r = loaded.run
+    sites = ", ".join(f"{n} {site.beds:g}" for n, site in loaded.beds.sites.items())
+    out_console.print(
+        f"{scenario}: valid. '{loaded.meta.name}': {r.years:g} year(s) from {r.start_date} after "
+        f"{r.warmup_days} warm-up days, {r.replications} replications, seed {r.seed}; "
+        f"{loaded.arrivals.rate_per_day:g} front-door arrivals/day; short-term beds: {sites}.",
+        markup=False, highlight=False,
+    )
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="Scenario TOML file, e.g. scenarios/baseline.toml."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Master seed (default: the scenario's run.seed)."),
+    years: Optional[float] = typer.Option(None, "--years", help="Years reported after warm-up (default: the scenario's run.years)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in (results are identical for any number)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: runs/<scenario>-<time>). Must not exist yet or be empty."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
+) -> None:
+    """Simulate a scenario and write a run folder (manifest, summary, replications, weekly series)."""
+    started = time.perf_counter()
+    try:
+        _positive("--replications", replications, 1)
+        _positive("--years", years, 1e-9)
+        _positive("--workers", workers, 1)
+        _positive("--seed", seed, 0)
+        loaded = load_scenario(scenario)
+        if years is not None or seed is not None or replications is not None:
+            loaded = loaded.with_run(years=years, seed=seed, replications=replications)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = out or Path("runs") / f"{loaded.meta.name}-{stamp}"
+        check_out_dir(out)
+    except InputError as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # e.g. --years beyond the scenario's limits
+        _fail(f"{scenario}: {exc}".splitlines()[0])
+
+    n = loaded.run.replications
+    with Progress(
+        TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+        TimeRemainingColumn(), console=err_console, disable=quiet or not err_console.is_terminal, transient=True,
+    ) as progress:
+        task = progress.add_task("run", total=n)
+        result = run_replications(loaded, workers=workers, on_replication=lambda _r: progress.advance(task))
+    folder = write_run_folder(result, out, manifest(result, str(scenario), sys.argv, time.perf_counter() - started))
+    if not quiet:
+        _print_summary(result)
+    out_console.print(
+        f"{n} replications of '{loaded.meta.name}' ({loaded.run.years:g} y, seed {result.seed}) in "
+        f"{time.perf_counter() - started:.1f} s; results in {folder}/", markup=False, highlight=False,
+    )
+
+
+def _fmt(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if unit == "proportion":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _print_summary(result: RunResult) -> None:
+    summary = result.summary
+    table = Table(title=f"{result.scenario.meta.name}: KPIs, mean and 95% CI over replications", title_justify="left")
+    for column, justify in (("KPI", "left"), ("scope", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("P10-P90", "right")):
+        table.add_column(column, justify=justify)
+    shown = summary[(summary["scope"] == "total") | summary["kpi"].isin(["bed_occupancy", "delayed_bed_days_per_week"])]
+    for row in shown.itertuples():
+        unit = "%" if row.unit == "proportion" else row.unit
+        table.add_row(
+            row.kpi, "" if row.scope == "total" else row.scope, unit, _fmt(row.mean, row.unit),
+            f"{_fmt(row.ci95_low, row.unit)} – {_fmt(row.ci95_high, row.unit)}",
+            f"{_fmt(row.p10, row.unit)} – {_fmt(row.p90, row.unit)}",
+        )
+    out_console.print(table)

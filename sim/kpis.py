@@ -1,0 +1,190 @@
+"""KPI ids, units and definitions, computed from one replication's daily accumulators.
+
+Every KPI is a ratio of two daily series summed over a window: events per week are
+(events) / (days / 7); time averages are (person-days) / (days); means at discharge are
+(sum of stays) / (discharges); proportions are (count) / (count). The summary uses the whole
+reported period; the weekly series uses each week, or a trailing moving window where the
+programme defines one (pooled, not an average of weekly ratios).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+import pandas as pd
+
+from .model.beds import DELAY_REASONS as BED_DELAY_REASONS
+from .model.hospital import DELAY_REASONS as ACUTE_DELAY_REASONS
+from .scenario import Scenario
+
+REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
+PLACEMENT_SOURCES = ("hospital", "short_term_bed", "community")
+AVOIDANCE_ROUTES = ("home_ward", "assessment_home", "step_up_reablement", "step_up_bed")
+
+
+@dataclass(frozen=True)
+class KPI:
+    id: str
+    unit: str
+    definition: str
+    window_weeks: int = 1  # trailing window of the weekly series (the programme's moving average)
+
+
+KPIS: tuple[KPI, ...] = (
+    KPI("reablement_starts_per_week", "people/week", "Reablement starts, all sources; weekly series is the 6-week moving average", 6),
+    KPI("reablement_effectiveness_hours", "hours/week", "Mean reduction in homecare hours a week (start - end) over episodes ending at home; weekly series is the 8-week moving average", 8),
+    KPI("bed_los_days", "days", "Mean length of stay of people leaving short-term beds, at discharge (all exits)"),
+    KPI("bed_home_proportion", "proportion", "Short-term bed discharges home (with or without P1) ÷ (home + long-term care); readmissions and deaths excluded"),
+    KPI("nr2r_los_days", "days", "Mean no-reason-to-reside length of stay at discharge for complex (P1-P3) discharges (scope p0 shown for reference)"),
+    KPI("pathway_share_p0", "proportion", "Share of 65+ hospital discharges (alive) on pathway 0"),
+    KPI("pathway_share_p1", "proportion", "Share of 65+ hospital discharges (alive) on pathway 1"),
+    KPI("pathway_share_p2", "proportion", "Share of 65+ hospital discharges (alive) on pathway 2"),
+    KPI("pathway_share_p3", "proportion", "Share of 65+ hospital discharges (alive) on pathway 3"),
+    KPI("admissions_avoided_per_week", "people/week", "Front-door arrivals diverted and not admitted (Home Ward counted at the end of a stay without escalation)"),
+    KPI("p1_queue", "people", "Time-average people in an acute bed waiting for P1 (reablement) capacity"),
+    KPI("p2_queue", "people", "Time-average people in an acute bed waiting for a short-term bed"),
+    KPI("p3_queue", "people", "Time-average people in an acute bed waiting for a care-home placement (queue and placement delay)"),
+    KPI("p1_wait_days", "days", "Mean wait of hospital P1 discharges, from referral (after the discharge process) to reablement start"),
+    KPI("p2_wait_days", "days", "Mean wait of hospital P2 discharges, from referral to arrival in a short-term bed"),
+    KPI("p3_wait_days", "days", "Mean wait of hospital P3 discharges, from referral to entering the care home"),
+    KPI("bed_occupancy", "proportion", "Short-term beds: time-average occupied beds ÷ time-average funded beds"),
+    KPI("beds_occupied", "beds", "Short-term beds: time-average occupied beds"),
+    KPI("delayed_bed_days_per_week", "bed days/week", "Acute bed days after the person had no reason to reside, by reason"),
+    KPI("bed_delayed_days_per_week", "bed days/week", "Short-term bed days after therapy ended, by reason"),
+    KPI("permanent_care_admissions_per_year", "people/year", "Permanent admissions to care homes, by where the person came from"),
+    KPI("readmissions_per_week", "people/week", "Returns to the front door by people previously discharged or in intermediate care"),
+    KPI("home_ward_starts_per_week", "people/week", "Home Ward (virtual ward) admissions"),
+    KPI("admissions_per_week", "people/week", "Acute admissions of the cohort (including readmissions and Home Ward escalations)"),
+    KPI("acute_beds_occupied", "beds", "Time-average acute beds occupied by the cohort"),
+    KPI("reablement_occupancy", "proportion", "Reablement: time-average people in service ÷ capacity"),
+    KPI("community_queue", "people", "Time-average people waiting at home for a step-up service"),
+    KPI("community_wait_days", "days", "Mean wait of community step-up referrals, referral to start"),
+)
+KPI_BY_ID = {k.id: k for k in KPIS}
+KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
+
+
+class _Window:
+    """The daily series of one replication over its reported days."""
+
+    def __init__(self, daily: dict[tuple[str, str], np.ndarray], first: int, last: int):
+        self._daily = daily
+        self._first, self._last = first, last
+        self.days = np.ones(last - first)
+        self.weeks = self.days / 7
+        self.years = self.days / 365
+
+    def __call__(self, series: str, scope: str = "total") -> np.ndarray:
+        values = self._daily.get((series, scope))
+        if values is None:
+            return np.zeros(self._last - self._first)
+        return values[self._first : self._last]
+
+    def total(self, series: str, scopes) -> np.ndarray:
+        return sum((self(series, s) for s in scopes), np.zeros(self._last - self._first))
+
+
+Ratios = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+
+
+def _ratios(w: _Window, scenario: Scenario) -> Ratios:
+    r: Ratios = {}
+    sites = list(scenario.beds.sites)
+
+    def add(kpi: str, scope: str, num: np.ndarray, den: np.ndarray) -> None:
+        r[(kpi, scope)] = (num, den)
+
+    starts = {s: w("reablement.starts", s) for s in REABLEMENT_SOURCES}
+    add("reablement_starts_per_week", "total", sum(starts.values()), w.weeks)
+    for source, values in starts.items():
+        add("reablement_starts_per_week", source, values, w.weeks)
+    add("reablement_effectiveness_hours", "total", w("reablement.hours_reduction"), w("reablement.hours_reduction_n"))
+
+    add("bed_los_days", "total", w("beds.los_days"), w("beds.discharges"))
+    for site in sites:
+        add("bed_los_days", site, w("beds.los_days", site), w("beds.discharges", site))
+    home = w("beds.outcomes", "home") + w("beds.outcomes", "home_with_p1")
+    add("bed_home_proportion", "total", home, home + w("beds.outcomes", "long_term_care"))
+
+    complex_ = ("p1", "p2", "p3")
+    add("nr2r_los_days", "total", w.total("hospital.nr2r_days", complex_), w.total("hospital.discharges", complex_))
+    for p in ("p0",) + complex_:
+        add("nr2r_los_days", p, w("hospital.nr2r_days", p), w("hospital.discharges", p))
+    discharges = w.total("hospital.discharges", ("p0",) + complex_)
+    for p in ("p0",) + complex_:
+        add(f"pathway_share_{p}", "total", w("hospital.discharges", p), discharges)
+
+    add("admissions_avoided_per_week", "total", w.total("admissions_avoided", AVOIDANCE_ROUTES), w.weeks)
+    for route in AVOIDANCE_ROUTES:
+        add("admissions_avoided_per_week", route, w("admissions_avoided", route), w.weeks)
+
+    for p in complex_:
+        add(f"{p}_queue", "total", w("acute.delayed", f"awaiting_{p}"), w.days)
+    for p, service in zip(complex_, ("reablement", "beds", "placements")):
+        add(f"{p}_wait_days", "total", w(f"{service}.wait_days", "hospital"), w(f"{service}.starts", "hospital"))
+
+    occupied = w.total("beds.occupied", sites)
+    add("bed_occupancy", "total", occupied, w.total("beds.capacity", sites))
+    add("beds_occupied", "total", occupied, w.days)
+    for site in sites:
+        add("bed_occupancy", site, w("beds.occupied", site), w("beds.capacity", site))
+        add("beds_occupied", site, w("beds.occupied", site), w.days)
+
+    for kpi, series, reasons in (
+        ("delayed_bed_days_per_week", "acute.delayed", ACUTE_DELAY_REASONS),
+        ("bed_delayed_days_per_week", "beds.delayed", BED_DELAY_REASONS),
+    ):
+        add(kpi, "total", w.total(series, reasons), w.weeks)
+        for reason in reasons:
+            add(kpi, reason, w(series, reason), w.weeks)
+
+    add("permanent_care_admissions_per_year", "total", w.total("placements.starts", PLACEMENT_SOURCES), w.years)
+    for source in PLACEMENT_SOURCES:
+        add("permanent_care_admissions_per_year", source, w("placements.starts", source), w.years)
+    add("readmissions_per_week", "total", w("readmissions"), w.weeks)
+    add("home_ward_starts_per_week", "total", w("home_ward.starts"), w.weeks)
+    add("admissions_per_week", "total", w("hospital.admissions"), w.weeks)
+    add("acute_beds_occupied", "total", w("acute.occupied"), w.days)
+    add("reablement_occupancy", "total", w("reablement.occupied", "all"), w("reablement.capacity", "all"))
+    add("community_queue", "total", w("reablement.queue", "community") + w("beds.queue", "community"), w.days)
+    add("community_queue", "reablement", w("reablement.queue", "community"), w.days)
+    add("community_queue", "beds", w("beds.queue", "community"), w.days)
+    add("community_wait_days", "reablement", w("reablement.wait_days", "community"), w("reablement.starts", "community"))
+    add("community_wait_days", "beds", w("beds.wait_days", "community"), w("beds.starts", "community"))
+    return r
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def replication_kpis(daily: dict, scenario: Scenario, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary, weekly) long frames for one replication.
+
+    summary: replication, kpi, scope, unit, value (whole reported period).
+    weekly: replication, week, kpi, scope, unit, value (full weeks only; moving-average KPIs
+    start once their window is full).
+    """
+    first, last = scenario.run.warmup_days, scenario.end_day
+    n_weeks = (last - first) // 7
+    ratios = _ratios(_Window(daily, first, last), scenario)
+    summary_rows, weekly_parts = [], []
+    for (kpi_id, scope), (num, den) in ratios.items():
+        kpi = KPI_BY_ID[kpi_id]
+        summary_rows.append((replication, kpi_id, scope, kpi.unit, _ratio(num.sum(), den.sum())))
+        weekly_num = num[: n_weeks * 7].reshape(n_weeks, 7).sum(axis=1)
+        weekly_den = den[: n_weeks * 7].reshape(n_weeks, 7).sum(axis=1)
+        if kpi.window_weeks > 1:
+            kernel = np.ones(kpi.window_weeks)
+            weekly_num = np.convolve(weekly_num, kernel)[kpi.window_weeks - 1 : n_weeks]
+            weekly_den = np.convolve(weekly_den, kernel)[kpi.window_weeks - 1 : n_weeks]
+        weeks = np.arange(n_weeks - len(weekly_num), n_weeks)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(weekly_den > 0, weekly_num / np.where(weekly_den > 0, weekly_den, 1), np.nan)
+        weekly_parts.append(
+            pd.DataFrame({"replication": replication, "week": weeks, "kpi": kpi_id, "scope": scope, "unit": kpi.unit, "value": values})
+        )
+    summary = pd.DataFrame(summary_rows, columns=["replication", "kpi", "scope", "unit", "value"])
+    weekly = pd.concat(weekly_parts, ignore_index=True)
+    return summary, weekly.dropna(subset=["value"]).reset_index(drop=True)
+

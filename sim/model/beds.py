@@ -1,0 +1,66 @@
+"""P2: short-term (rehab and recovery) beds across several sites.
+
+A stay is the therapy length of stay (× the site's multiplier), then, for people going on
+home or to long-term care, a discharge process, any wait for onward care spent in the bed
+(bed blocking), and the wait for a discharge day. Each delayed bed day is counted by reason.
+"""
+
+from __future__ import annotations
+
+from . import front_door, placements, reablement
+
+DELAY_REASONS = ("process", "awaiting_p1", "awaiting_placement", "awaiting_discharge_day")
+
+
+def step_up(system, person, source: str):
+    """Process: a step-up referral (community, or front door if there is room) into a bed."""
+    joined = system.env.now
+    site = yield system.beds.request(person, source, system.bed_site_wanted(person))
+    if source == "community":
+        leave = system.calendar.leave_time(system.env.now, person.u_leave, system.bed_days)
+        yield system.env.timeout(leave - system.env.now)  # admissions from home follow bed days
+    yield from episode(system, person, site, source, joined)
+
+
+def episode(system, person, site: str, source: str, joined: float):
+    """Process: a short-term bed stay, from admission to leaving the bed."""
+    env, beds_service, m = system.env, system.beds, system.monitor
+    delayed = system.bed_delayed
+    beds_service.occupy(site, person)
+    reablement.record_start(system, "beds", source, joined)
+    m.count("beds.admissions", site, env.now)
+    admitted = env.now
+    yield env.timeout(person.bed_los * system.los_multiplier[site])
+    outcome = person.bed_outcome
+    p1_site = None
+    if outcome not in ("died", "readmitted"):
+        yield from system.hold(delayed["process"], env.timeout(person.bed_process))
+        onward_joined = env.now
+        if outcome == "home_with_p1":
+            p1_site = yield from system.hold(
+                delayed["awaiting_p1"], system.reablement.request(person, "short_term_bed")
+            )
+        elif outcome == "long_term_care":
+            placement = yield from system.hold(
+                delayed["awaiting_placement"], system.placements.request(person, "short_term_bed")
+            )
+            yield from system.hold(delayed["awaiting_placement"], env.timeout(person.placement_delay))
+            system.placements.release(placement, present=False)
+        leave = system.calendar.leave_time(env.now, person.u_bed_leave, system.bed_days)
+        yield from system.hold(delayed["awaiting_discharge_day"], env.timeout(leave - env.now))
+    beds_service.release(site)
+    now = env.now
+    for scope in ("total", site):
+        m.count("beds.discharges", scope, now)
+        m.count("beds.los_days", scope, now, now - admitted)
+    m.count("beds.outcomes", outcome, now)
+    if outcome == "home":
+        system.leave(person, "home", now)
+    elif outcome == "home_with_p1":
+        yield from reablement.episode(system, person, p1_site, "short_term_bed", onward_joined)
+    elif outcome == "long_term_care":
+        placements.enter_care_home(system, person, "short_term_bed", onward_joined)
+    elif outcome == "readmitted":
+        front_door.readmit(system, person)
+    else:
+        system.leave(person, "died", now)

@@ -1,0 +1,87 @@
+"""The acute front door: arrivals, admission avoidance (diversion, Home Ward) and community step-up."""
+
+from __future__ import annotations
+
+from . import beds, hospital, reablement
+from .calendar import poisson_arrival_times
+
+CHUNK_DAYS = 28  # arrivals are generated four weeks at a time: memory stays flat over long runs
+
+
+def _arrival_times(system, rates, stream: str):
+    """Arrival times, chunk by chunk (the chunking is fixed, so the draws do not depend on it)."""
+    rng = system.streams[stream]
+    for first in range(0, len(rates), CHUNK_DAYS):
+        yield from poisson_arrival_times(rng, rates[first : first + CHUNK_DAYS], first).tolist()
+
+
+def arrivals(system):
+    """Process: non-elective arrivals (65+) at the acute front door."""
+    env = system.env
+    for t in _arrival_times(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
+        yield env.timeout(t - env.now)
+        person = system.new_person("front_door", t)
+        system.enter(person, t)
+        arrive(system, person)
+
+
+def readmit(system, person) -> None:
+    """The same person comes back to the front door, with the needs of a new spell."""
+    t = system.env.now
+    again = system.pools["readmission"].next(person.pid, person.spell + 1, t)
+    system.monitor.count("readmissions", "total", t)
+    arrive(system, again)
+
+
+def arrive(system, person) -> None:
+    """Divert the person if their intended avoidance service has room now; otherwise admit."""
+    t = system.env.now
+    system.monitor.count("front_door.arrivals", "total", t)
+    target = person.diversion
+    if target == "home_ward" and system.home_ward.has_room():
+        system.start(home_ward_stay(system, person), person)
+    elif target == "assessment_home":
+        _avoided(system, "assessment_home", t)
+        system.leave(person, "home", t)
+    elif target == "step_up_reablement" and system.reablement.has_room():
+        _avoided(system, target, t)
+        system.start(reablement.step_up(system, person, "front_door"), person)
+    elif target == "step_up_bed" and system.beds.has_room(system.bed_site_wanted(person)):
+        _avoided(system, target, t)
+        system.start(beds.step_up(system, person, "front_door"), person)
+    else:
+        hospital.admit(system, person)
+
+
+def _avoided(system, route: str, t: float) -> None:
+    system.monitor.count("admissions_avoided", route, t)
+
+
+def home_ward_stay(system, person):
+    """Process: a Home Ward (virtual ward) stay; some escalate to an acute admission at its end."""
+    env, ward = system.env, system.home_ward
+    site = yield ward.request(person, "front_door")
+    ward.occupy(site, person)
+    system.monitor.count("home_ward.starts", "total", env.now)
+    yield env.timeout(person.hw_los)
+    ward.release(site)
+    if person.hw_escalates:
+        system.monitor.count("home_ward.escalations", "total", env.now)
+        hospital.admit(system, person)
+    else:
+        _avoided(system, "home_ward", env.now)
+        system.leave(person, "home", env.now)
+
+
+def community_referrals(system, service: str):
+    """Process: step-up referrals from the community straight into reablement or a bed."""
+    env = system.env
+    per_day = getattr(system.s.community, f"{service}_per_day")
+    stream = f"community.{service}_times"
+    for t in _arrival_times(system, system.calendar.community_rates(per_day), stream):
+        yield env.timeout(t - env.now)
+        person = system.new_person("community", t)
+        system.enter(person, t)
+        system.monitor.count("community.referrals", service, t)
+        journey = reablement.step_up if service == "reablement" else beds.step_up
+        system.start(journey(system, person, "community"), person)

@@ -1,0 +1,43 @@
+"""P1: reablement / home rehabilitation (Active Recovery), a capacity of people at once."""
+
+from __future__ import annotations
+
+from . import front_door, placements
+
+
+def record_start(system, service: str, source: str, joined: float) -> None:
+    """A person starts a service: count it and record their wait (start of service - joined)."""
+    m, now = system.monitor, system.env.now
+    m.count(f"{service}.starts", source, now)
+    m.count(f"{service}.wait_days", source, now, now - joined)
+
+
+def step_up(system, person, source: str):
+    """Process: a step-up referral (community, or front door if there is room) into reablement."""
+    joined = system.env.now
+    site = yield system.reablement.request(person, source)  # community referrals wait at home
+    yield from episode(system, person, site, source, joined)
+
+
+def episode(system, person, site: str, source: str, joined: float):
+    """Process: a reablement episode, from start to its outcome."""
+    env, service, m = system.env, system.reablement, system.monitor
+    service.occupy(site, person)
+    record_start(system, "reablement", source, joined)
+    yield env.timeout(person.reablement_duration)
+    service.release(site)
+    outcome = person.reablement_outcome
+    now = env.now
+    m.count("reablement.ends", outcome, now)
+    if outcome in ("independent", "ongoing_homecare"):
+        hours_end = 0.0 if outcome == "independent" else person.hours_start * person.hours_retained
+        m.count("reablement.hours_reduction", "total", now, person.hours_start - hours_end)
+        m.count("reablement.hours_reduction_n", "total", now)
+        m.count("reablement.hours_end", outcome, now, hours_end)
+        system.leave(person, "home", now)
+    elif outcome == "readmitted":
+        front_door.readmit(system, person)
+    elif outcome == "long_term_care":
+        yield from placements.from_community(system, person)
+    else:
+        system.leave(person, "died", now)

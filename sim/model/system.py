@@ -1,0 +1,150 @@
+"""One replication: wires the services together and runs the SimPy environment.
+
+The flow (docs/model.md has the diagram): front door -> (diverted to Home Ward / assessment
+and home / step-up reablement / step-up bed, if they have room) or admitted -> clinical stay
+-> no reason to reside -> pathway P0-P3 -> discharge process -> wait for the service, in the
+acute bed -> leave on a discharge day -> reablement / short-term bed / care home -> outcome
+(home, ongoing homecare, readmission to the front door as the same person, long-term care,
+death). Community referrals compete for the same reablement and bed capacity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from ..monitor import Monitor
+from ..scenario import Scenario
+from ..streams import Streams
+from . import beds, front_door, hospital
+from .calendar import Calendar
+from .people import AttributePool
+from .service import Service
+
+ALL = "all"  # the single site of a one-site service
+
+
+@dataclass
+class ReplicationOutput:
+    """Raw accumulators of one replication (analysis lives in sim.kpis)."""
+
+    replication: int
+    daily: dict[tuple[str, str], np.ndarray]
+    end_state: dict[str, float] = field(default_factory=dict)
+    trace: list | None = None
+
+
+class System:
+    def __init__(self, scenario: Scenario, seed: int, replication: int, trace: bool = False):
+        self.s = scenario
+        self.env = simpy.Environment()
+        self.end = float(scenario.end_day)
+        self.monitor = Monitor(scenario.end_day)
+        self.calendar = Calendar(scenario)
+        self.streams = Streams(seed, replication)
+        self.trace: list | None = [] if trace else None
+        self.pools = {
+            name: AttributePool(scenario, self.streams, name)
+            for name in ("front_door", "readmission", "community")
+        }
+        self._next_pid = 0
+        # people whose journey is a SimPy process, by id -> journeys running (a hand-over from
+        # one journey to the next, e.g. Home Ward to hospital, briefly overlaps)
+        self.active: dict[int, int] = {}
+        self.hospital_days = scenario.acute.discharge_weekday.as_tuple()
+        self.bed_days = scenario.beds.discharge_weekday.as_tuple()
+        m = self.monitor
+        self.acute_occupied = m.level("acute.occupied")
+        self.acute_delayed = {r: m.level("acute.delayed", r) for r in hospital.DELAY_REASONS}
+        self.bed_delayed = {r: m.level("beds.delayed", r) for r in beds.DELAY_REASONS}
+        self.in_acute = 0  # complex (process-managed) patients now in an acute bed
+
+        def service(name, capacities, priority=None):
+            return Service(self.env, m, name, capacities, priority, self.trace)
+
+        sc = scenario
+        self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
+        self.reablement = service("reablement", {ALL: sc.reablement.capacity}, sc.reablement.priority.model_dump())
+        self.beds = service("beds", {n: site.beds for n, site in sc.beds.sites.items()}, sc.beds.priority.model_dump())
+        self.placements = service("placements", {ALL: sc.placements.capacity}, sc.placements.priority.model_dump())
+        self.los_multiplier = {n: site.los_multiplier for n, site in sc.beds.sites.items()}
+        self._schedule_capacity(self.home_ward, ALL, sc.home_ward.capacity_schedule)
+        self._schedule_capacity(self.reablement, ALL, sc.reablement.capacity_schedule)
+        self._schedule_capacity(self.placements, ALL, sc.placements.capacity_schedule)
+        for name, site in sc.beds.sites.items():
+            self._schedule_capacity(self.beds, name, site.capacity_schedule)
+
+    # -- helpers used by the service modules ---------------------------------------------------
+    def new_person(self, pool: str, t: float):
+        self._next_pid += 1
+        return self.pools[pool].next(self._next_pid, 1, t)
+
+    def enter(self, person, t: float) -> None:
+        self.monitor.count("system.entered", "total", t)
+
+    def leave(self, person, route: str, t: float) -> None:
+        self.monitor.count("system.left", route, t)
+
+    def start(self, journey, person) -> None:
+        """Run a person's journey as a SimPy process (only for people who meet a queue)."""
+        self.active[person.pid] = self.active.get(person.pid, 0) + 1
+        self.env.process(self._tracked(journey, person.pid))
+
+    def _tracked(self, journey, pid: int):
+        yield from journey
+        if self.active[pid] == 1:
+            del self.active[pid]
+        else:
+            self.active[pid] -= 1
+
+    def call_at(self, t: float, action, *args) -> None:
+        """Run action(*args) at time t (a plain callback: no process needed)."""
+        if t < self.end:
+            event = self.env.timeout(t - self.env.now)
+            event.callbacks.append(lambda _event: action(*args))
+
+    def hold(self, level, event):
+        """Wait for `event` while counted in `level` (a queue or delay-reason level)."""
+        level.change(self.env.now, 1)
+        value = yield event
+        level.change(self.env.now, -1)
+        return value
+
+    def bed_site_wanted(self, person) -> str | None:
+        return person.preferred_site if self.s.beds.site_choice == "preferred" else None
+
+    def _schedule_capacity(self, service: Service, site: str, schedule) -> None:
+        for change in schedule:
+            t = self.s.time_of(change.date)
+            if t <= 0:
+                service.set_capacity(site, change.capacity)
+            else:
+                self.call_at(t, service.set_capacity, site, change.capacity)
+
+    # -- run -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.env.process(front_door.arrivals(self))
+        self.env.process(front_door.community_referrals(self, "reablement"))
+        self.env.process(front_door.community_referrals(self, "bed"))
+        self.env.run(until=self.end)
+        self.monitor.close(self.end)
+
+    def end_state(self) -> dict[str, float]:
+        state = {"active_people": len(self.active), "in_acute": self.in_acute}
+        for svc in (self.home_ward, self.reablement, self.beds, self.placements):
+            state[f"{svc.name}.requested"] = svc.requested
+            state[f"{svc.name}.granted"] = svc.granted
+            state[f"{svc.name}.released"] = svc.released
+            state[f"{svc.name}.waiting"] = svc.waiting
+            state[f"{svc.name}.allocated"] = svc.allocated
+        return state
+
+
+def simulate(scenario: Scenario, replication: int, seed: int | None = None, trace: bool = False) -> ReplicationOutput:
+    """Run one replication of `scenario` (seed defaults to the scenario's)."""
+    system = System(scenario, scenario.run.seed if seed is None else seed, replication, trace)
+    system.run()
+    return ReplicationOutput(replication, system.monitor.arrays(), system.end_state(), system.trace)
+

@@ -1,0 +1,103 @@
+"""The run folder: manifest.json, summary.csv, replications.csv, weekly.csv.
+
+The folder is written whole into a temporary sibling and renamed into place, so a run
+folder never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from .errors import InputError
+from .kpis import KPIS
+from .runner import RunResult
+
+LIBRARIES = ("simpy", "numpy", "scipy", "pandas", "pydantic")
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("icsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def git_commit() -> str:
+    """The commit of the icsim checkout running (with '+dirty' if it has local changes)."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse to overwrite: a published figure must keep pointing at the run that made it."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: output folder already exists and is not empty; choose another --out")
+
+
+def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float) -> dict:
+    return {
+        "icsim_version": package_version(),
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "scenario_file": scenario_file,
+        "seed": result.seed,
+        "replications": int(result.replications["replication"].nunique()),
+        "years": result.scenario.run.years,
+        "warmup_days": result.scenario.run.warmup_days,
+        "timings": {**result.timings, "wall_seconds": round(wall_seconds, 3)},
+        "platform": {
+            "python": sys.version.split()[0],
+            "machine": platform.machine(),
+            "system": platform.system(),
+            "cpus": os.cpu_count(),
+            **{lib: _version(lib) for lib in LIBRARIES},
+        },
+        "kpis": {k.id: {"unit": k.unit, "definition": k.definition} for k in KPIS},
+        "scenario": result.scenario.model_dump(mode="json"),
+    }
+
+
+def _version(lib: str) -> str:
+    try:
+        return metadata.version(lib)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
+    out = Path(out)
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result.summary.to_csv(staging / "summary.csv", index=False)
+        result.replications.to_csv(staging / "replications.csv", index=False)
+        result.weekly.to_csv(staging / "weekly.csv", index=False)
+        (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
+        if out.exists():
+            out.rmdir()  # empty (checked above)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,392 @@
+"""Scenario: the validated, frozen description of one system to simulate, loaded from TOML.
+
+Time in the model is in days. `run.start_date` is the first reported day; the warm-up runs
+before it. A scenario file may start with `extends = "other.toml"` and override only what
+changes (tables merge key by key; arrays and values replace).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+from .distributions import FAMILIES, Distribution
+from .errors import InputError
+
+SUM_TOLERANCE = 1e-9
+UNLIMITED = math.inf
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _capacity(value: Any) -> float:
+    """A capacity is a whole number >= 0 or "unlimited" (kept as float('inf'))."""
+    if value == "unlimited":
+        return UNLIMITED
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError('expected a whole number >= 0 or "unlimited"')
+
+
+def _as_tuple(value: Any) -> Any:
+    """TOML arrays arrive as lists; parameters are kept as (immutable) tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _capacity_out(value: float) -> int | str:
+    return "unlimited" if math.isinf(value) else int(value)
+
+
+# Serialised back as written, so a dumped scenario (e.g. in a manifest) reloads unchanged.
+Capacity = Annotated[float, BeforeValidator(_capacity), PlainSerializer(_capacity_out)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+Factor = Annotated[float, Field(ge=0)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Shares(Frozen):
+    """A table of probabilities over exclusive outcomes; they must sum to 1 (never renormalised)."""
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        values = self.as_dict()
+        total = sum(values.values())
+        if abs(total - 1) > SUM_TOLERANCE:
+            listed = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            raise ValueError(f"shares sum to {total:.12g} ({listed}); expected 1 (±1e-9)")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+class CapacityChange(Frozen):
+    date: dt.date
+    capacity: Capacity
+
+
+Schedule = Annotated[tuple[CapacityChange, ...], BeforeValidator(_as_tuple)]
+
+
+def _check_schedule(schedule: Schedule) -> None:
+    dates = [change.date for change in schedule]
+    if dates != sorted(set(dates)):
+        raise ValueError("capacity_schedule dates must be distinct and in increasing order")
+
+
+class Meta(Frozen):
+    name: str
+    description: str = ""
+
+
+class Run(Frozen):
+    start_date: dt.date
+    years: float = Field(gt=0, le=50)
+    warmup_days: int = Field(ge=0)
+    replications: int = Field(ge=1)
+    seed: int = Field(ge=0)
+
+
+class Arrivals(Frozen):
+    """Non-elective arrivals (65+) at the acute front door: a non-homogeneous Poisson process."""
+
+    rate_per_day: float = Field(ge=0)
+    monthly_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=12, max_length=12)
+    weekday_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=7, max_length=7)
+    annual_growth: float = Field(gt=-1, le=1)
+
+    @model_validator(mode="after")
+    def _factors_average_one(self):
+        for name in ("monthly_factors", "weekday_factors"):
+            values = getattr(self, name)
+            mean = sum(values) / len(values)
+            if abs(mean - 1) > 1e-6:
+                raise ValueError(f"{name} average {mean:.9g}; expected 1 (±1e-6) so that rate_per_day is the mean rate")
+        return self
+
+
+class Diversion(Shares):
+    """What the front door intends for each arrival; diversion happens only if the service has room."""
+
+    admit: Probability
+    home_ward: Probability
+    assessment_home: Probability
+    step_up_reablement: Probability
+    step_up_bed: Probability
+
+
+class FrontDoor(Frozen):
+    diversion: Diversion
+
+
+class HomeWard(Frozen):
+    capacity: Capacity
+    capacity_schedule: Schedule = ()
+    los: Distribution
+    escalation_share: Probability
+
+    @model_validator(mode="after")
+    def _schedule(self):
+        _check_schedule(self.capacity_schedule)
+        return self
+
+
+class Community(Frozen):
+    """Step-up referrals from GPs and neighbourhood teams (same seasonality and growth as arrivals)."""
+
+    reablement_per_day: float = Field(ge=0)
+    bed_per_day: float = Field(ge=0)
+
+
+class PathwayShares(Shares):
+    p0: Probability
+    p1: Probability
+    p2: Probability
+    p3: Probability
+
+
+class ByPathway(Frozen):
+    p0: Distribution
+    p1: Distribution
+    p2: Distribution
+    p3: Distribution
+
+
+class Readmission(Frozen):
+    share: Probability
+    delay: Distribution
+
+
+class WeekdayProbabilities(Frozen):
+    """Probability that a person ready to leave on that day leaves that day."""
+
+    mon: Annotated[float, Field(gt=0, le=1)]
+    tue: Annotated[float, Field(gt=0, le=1)]
+    wed: Annotated[float, Field(gt=0, le=1)]
+    thu: Annotated[float, Field(gt=0, le=1)]
+    fri: Annotated[float, Field(gt=0, le=1)]
+    sat: Annotated[float, Field(gt=0, le=1)]
+    sun: Annotated[float, Field(gt=0, le=1)]
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, day) for day in WEEKDAYS)
+
+
+class Acute(Frozen):
+    death_share: Probability
+    pathway_shares: PathwayShares
+    clinical_los: ByPathway
+    discharge_process: ByPathway
+    discharge_weekday: WeekdayProbabilities
+    readmission_after_p0: Readmission
+
+
+class Priority(Frozen):
+    """Queue rank by where the person waits (lower is served first; equal ranks are FIFO)."""
+
+    hospital: int = Field(default=0, ge=0)
+    short_term_bed: int = Field(default=0, ge=0)
+    community: int = Field(default=0, ge=0)
+
+
+class ReablementOutcomes(Shares):
+    independent: Probability
+    ongoing_homecare: Probability
+    readmitted: Probability
+    long_term_care: Probability
+    died: Probability
+
+
+class Reablement(Frozen):
+    capacity: Capacity
+    capacity_schedule: Schedule = ()
+    duration: Distribution
+    hours_start: Distribution
+    hours_retained_share: Distribution
+    outcomes: ReablementOutcomes
+    priority: Priority = Priority()
+
+    @model_validator(mode="after")
+    def _schedule(self):
+        _check_schedule(self.capacity_schedule)
+        return self
+
+
+class BedOutcomes(Shares):
+    home: Probability
+    home_with_p1: Probability
+    long_term_care: Probability
+    readmitted: Probability
+    died: Probability
+
+
+class BedSite(Frozen):
+    beds: Capacity
+    capacity_schedule: Schedule = ()
+    los_multiplier: float = Field(gt=0)
+    referral_share: Probability
+
+    @model_validator(mode="after")
+    def _schedule(self):
+        _check_schedule(self.capacity_schedule)
+        return self
+
+
+class Beds(Frozen):
+    site_choice: Literal["first_free", "preferred"]
+    los: Distribution
+    discharge_process: Distribution
+    discharge_weekday: WeekdayProbabilities
+    outcomes: BedOutcomes
+    priority: Priority = Priority()
+    sites: dict[str, BedSite] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _referral_shares(self):
+        total = sum(site.referral_share for site in self.sites.values())
+        if abs(total - 1) > SUM_TOLERANCE:
+            listed = ", ".join(f"{k}={s.referral_share:g}" for k, s in self.sites.items())
+            raise ValueError(f"sites' referral_share sum to {total:.12g} ({listed}); expected 1 (±1e-9)")
+        return self
+
+
+class Placements(Frozen):
+    """Long-term care placements (P3): finding and arranging a care home, optionally capacity-limited."""
+
+    capacity: Capacity
+    capacity_schedule: Schedule = ()
+    delay: Distribution
+    priority: Priority = Priority()
+
+    @model_validator(mode="after")
+    def _schedule(self):
+        _check_schedule(self.capacity_schedule)
+        return self
+
+
+class Scenario(Frozen):
+    meta: Meta
+    run: Run
+    arrivals: Arrivals
+    front_door: FrontDoor
+    home_ward: HomeWard
+    community: Community
+    acute: Acute
+    reablement: Reablement
+    beds: Beds
+    placements: Placements
+
+    @property
+    def horizon_days(self) -> int:
+        """Reported days after warm-up."""
+        return round(self.run.years * 365)
+
+    @property
+    def end_day(self) -> int:
+        return self.run.warmup_days + self.horizon_days
+
+    def date_of(self, t: float) -> dt.date:
+        """Calendar date of simulation time t (days since the warm-up began)."""
+        return self.run.start_date + dt.timedelta(days=math.floor(t) - self.run.warmup_days)
+
+    def time_of(self, date: dt.date) -> float:
+        """Simulation time at the start of `date`."""
+        return float((date - self.run.start_date).days + self.run.warmup_days)
+
+    def with_run(self, **changes: Any) -> "Scenario":
+        """A copy with run settings changed (validated)."""
+        data = self.model_dump(mode="python")
+        data["run"].update({k: v for k, v in changes.items() if v is not None})
+        return Scenario.model_validate(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (`extends`) and validate a scenario file. Raises InputError on bad input."""
+    path = Path(path)
+    data = _read_merged(path, chain=())
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_describe(path, exc, data)) from None
+
+
+def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_describe(Path(source), exc, data)) from None
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
+    resolved = path.resolve()
+    if resolved in chain:
+        raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise InputError(f"{path}: extends = {parent!r}: expected a file name (string)")
+    base = _read_merged(path.parent / parent, chain + (resolved,))
+    return _merge(base, data)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(path: Path, exc: ValidationError, data: dict) -> str:
+    """One line: file, key path, bad value, what was expected."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"] if str(part) not in FAMILIES and not str(part).startswith("function-")]
+    key = ".".join(loc) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"{key}: unknown key"
+    elif kind == "missing":
+        message = f"{key}: missing required key"
+    else:
+        expected = first["msg"].removeprefix("Value error, ")
+        message = f"{key} = {_short(first.get('input'))}: {expected}"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{path}: {message}{more}"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, dict):
+        text = "{" + ", ".join(f"{k} = {_short(v, 20)}" for k, v in value.items()) + "}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
