@@ -7,7 +7,6 @@ already decided for a time past the horizon). Analysis turns days into weeks and
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
@@ -49,7 +48,11 @@ class Level:
         self.value += delta
 
     def set(self, t: float, value: float) -> None:
-        self.change(t, value - self.value)
+        """Jump to `value` (NaN allowed: it makes the integral from now on undefined)."""
+        if self.value:
+            _spread(self.bins, self.last, t, self.value)
+        self.last = t
+        self.value = value
 
     def close(self, t: float) -> None:
         if self.value:
@@ -70,7 +73,8 @@ class Monitor:
 
     def count(self, series: str, scope: str, t: float, value: float = 1.0) -> None:
         """An event (or an amount, e.g. days of stay) recorded on the day of time t."""
-        self._series[(series, scope)][min(int(t), self.n_days)] += value
+        day = int(t)
+        self._series[(series, scope)][day if day < self.n_days else self.n_days] += value
 
     def interval(self, series: str, scope: str, t0: float, t1: float, weight: float = 1.0) -> None:
         """A known stretch of time (e.g. a P0 patient's discharge delay) added to a time integral."""
@@ -87,7 +91,3 @@ class Monitor:
 
     def arrays(self) -> dict[tuple[str, str], np.ndarray]:
         return {key: np.asarray(values) for key, values in self._series.items()}
-
-
-def is_unlimited(capacity: float) -> bool:
-    return math.isinf(capacity)

@@ -13,12 +13,14 @@ DELAY_REASONS = ("process", "awaiting_p1", "awaiting_placement", "awaiting_disch
 
 
 def step_up(system, person, source: str):
-    """Process: a step-up referral (community, or front door if there is room) into a bed."""
+    """Process: a step-up referral from the community into a bed (waiting at home).
+
+    Admission from home follows the bed base's discharge-day pattern (the same staff admit).
+    """
     joined = system.env.now
     site = yield system.beds.request(person, source, system.bed_site_wanted(person))
-    if source == "community":
-        leave = system.calendar.leave_time(system.env.now, person.u_leave, system.bed_days)
-        yield system.env.timeout(leave - system.env.now)  # admissions from home follow bed days
+    leave = system.calendar.leave_time(system.env.now, person.u_leave, system.bed_days)
+    yield system.env.timeout(leave - system.env.now)
     yield from episode(system, person, site, source, joined)
 
 

@@ -16,51 +16,71 @@ def _arrival_times(system, rates, stream: str):
 
 
 def arrivals(system):
-    """Process: non-elective arrivals (65+) at the acute front door."""
+    """Process: non-elective arrivals (65+) at the acute front door.
+
+    Someone admitted straight away (or sent home from assessment) who will leave on P0 or die
+    meets no capacity, so their stay does not depend on the state of the system: it is
+    written down as soon as they are drawn, without an event. Everyone else arrives as an
+    event at their own time.
+    """
     env = system.env
     for t in _arrival_times(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
-        yield env.timeout(t - env.now)
         person = system.new_person("front_door", t)
+        if not (person.diversion in ("admit", "assessment_home") and (person.dies_in_hospital or person.pathway == 0)):
+            yield env.timeout(t - env.now)
         system.enter(person, t)
-        arrive(system, person)
+        arrive(system, person, t)
 
 
-def readmit(system, person) -> None:
-    """The same person comes back to the front door, with the needs of a new spell."""
+def readmit(system, person, from_home: bool = False) -> None:
+    """The same person comes back to the front door, with the needs of a new spell.
+
+    `from_home`: they had left the modelled system (a P0 discharge) and now re-enter it;
+    otherwise they come straight from a service (reablement, short-term bed).
+    """
     t = system.env.now
     again = system.pools["readmission"].next(person.pid, person.spell + 1, t)
     system.monitor.count("readmissions", "total", t)
+    if from_home:
+        system.enter(again, t)
     arrive(system, again)
 
 
-def arrive(system, person) -> None:
-    """Divert the person if their intended avoidance service has room now; otherwise admit."""
-    t = system.env.now
+def arrive(system, person, t: float | None = None) -> None:
+    """Divert the person if their intended avoidance service has room; otherwise admit.
+
+    `t` is the arrival time if it is later than now (the state-free case in `arrivals`).
+    """
+    t = system.env.now if t is None else t
     system.monitor.count("front_door.arrivals", "total", t)
     target = person.diversion
+    # A diversion takes its slot at once (the request is granted on the spot, since the
+    # service has room), so nobody arriving at the same instant can take it first.
     if target == "home_ward" and system.home_ward.has_room():
-        system.start(home_ward_stay(system, person), person)
+        site = system.home_ward.request(person, "front_door").value
+        system.start(home_ward_stay(system, person, site), person)
     elif target == "assessment_home":
         _avoided(system, "assessment_home", t)
         system.leave(person, "home", t)
     elif target == "step_up_reablement" and system.reablement.has_room():
         _avoided(system, target, t)
-        system.start(reablement.step_up(system, person, "front_door"), person)
+        site = system.reablement.request(person, "front_door").value
+        system.start(reablement.episode(system, person, site, "front_door", t), person)
     elif target == "step_up_bed" and system.beds.has_room(system.bed_site_wanted(person)):
         _avoided(system, target, t)
-        system.start(beds.step_up(system, person, "front_door"), person)
+        site = system.beds.request(person, "front_door", system.bed_site_wanted(person)).value
+        system.start(beds.episode(system, person, site, "front_door", t), person)
     else:
-        hospital.admit(system, person)
+        hospital.admit(system, person, t)
 
 
 def _avoided(system, route: str, t: float) -> None:
     system.monitor.count("admissions_avoided", route, t)
 
 
-def home_ward_stay(system, person):
+def home_ward_stay(system, person, site: str):
     """Process: a Home Ward (virtual ward) stay; some escalate to an acute admission at its end."""
     env, ward = system.env, system.home_ward
-    site = yield ward.request(person, "front_door")
     ward.occupy(site, person)
     system.monitor.count("home_ward.starts", "total", env.now)
     yield env.timeout(person.hw_los)

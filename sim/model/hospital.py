@@ -13,14 +13,16 @@ from .people import PATHWAYS
 DELAY_REASONS = ("process", "awaiting_p1", "awaiting_p2", "awaiting_p3", "awaiting_discharge_day")
 
 
-def admit(system, person) -> None:
-    t = system.env.now
+def admit(system, person, t: float | None = None) -> None:
+    """Admit now, or at a later time t for a person whose stay needs no process (P0, death)."""
+    t = system.env.now if t is None else t
     system.monitor.count("hospital.admissions", "total", t)
     if person.dies_in_hospital:
         _death(system, person, t)
     elif person.pathway == 0:
         _p0_stay(system, person, t)
     else:
+        assert t == system.env.now, "a complex stay starts as an event at its own time"
         system.start(complex_stay(system, person), person)
 
 
@@ -41,7 +43,7 @@ def _p0_stay(system, person, t: float) -> None:
     m.interval("acute.delayed", "awaiting_discharge_day", can_leave, leave)
     _record_discharge(system, "p0", t, ready, leave)
     if person.readmit_after_p0:
-        system.call_at(leave + person.readmit_delay, front_door.readmit, system, person)
+        system.call_at(leave + person.readmit_delay, front_door.readmit, system, person, True)
     system.leave(person, "home", leave)
 
 

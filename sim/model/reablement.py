@@ -13,9 +13,9 @@ def record_start(system, service: str, source: str, joined: float) -> None:
 
 
 def step_up(system, person, source: str):
-    """Process: a step-up referral (community, or front door if there is room) into reablement."""
+    """Process: a step-up referral from the community into reablement (waiting at home)."""
     joined = system.env.now
-    site = yield system.reablement.request(person, source)  # community referrals wait at home
+    site = yield system.reablement.request(person, source)
     yield from episode(system, person, site, source, joined)
 
 

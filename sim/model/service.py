@@ -16,10 +16,16 @@ Semantics, kept explicit because results depend on them:
 from __future__ import annotations
 
 import itertools
+import math
 
 import simpy
 
 from ..monitor import Level, Monitor
+
+
+def _funded(capacity: float) -> float:
+    """The capacity integrated over time; unlimited makes occupancy undefined (NaN), not 0."""
+    return float("nan") if math.isinf(capacity) else capacity
 
 
 class Site:
@@ -62,8 +68,7 @@ class Service:
         self.sites: dict[str, Site] = {}
         for site_name, capacity in capacities.items():
             capacity_level = monitor.level(f"{name}.capacity", site_name)
-            if capacity != float("inf"):
-                capacity_level.set(0.0, capacity)
+            capacity_level.set(0.0, _funded(capacity))
             self.sites[site_name] = Site(
                 site_name, capacity, monitor.level(f"{name}.occupied", site_name), capacity_level
             )
@@ -142,10 +147,7 @@ class Service:
     def set_capacity(self, site: str, capacity: float) -> None:
         s = self.sites[site]
         s.capacity = capacity
-        if capacity == float("inf"):
-            s.capacity_level.set(self.env.now, 0.0)
-        else:
-            s.capacity_level.set(self.env.now, capacity)
+        s.capacity_level.set(self.env.now, _funded(capacity))
         self._log("capacity", None, site)
         self._fill(site)
 

@@ -1,0 +1,198 @@
+"""Scenario builders for tests: the shipped baseline, edits by dotted path, and degenerate
+scenarios whose behaviour is known from queueing theory.
+
+Everything returns a validated, frozen `Scenario` (built through `scenario_from_dict`, so a
+builder cannot produce something the schema would reject from a file).
+
+    from helpers import baseline, modify, mmc_beds_scenario
+
+    s = modify(baseline(), {"run.years": 0.5, "beds.sites.hub_1.beds": 50})
+    q = mmc_beds_scenario(arrival_rate=0.8, beds=10, mean_los=10.0)
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from sim.scenario import WEEKDAYS, Scenario, load_scenario, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE_PATH = ROOT / "scenarios" / "baseline.toml"
+
+UNLIMITED = "unlimited"  # how a capacity is written in a scenario dict
+
+
+# -- small building blocks -----------------------------------------------------------------
+
+
+def deterministic(value: float) -> dict:
+    """A fixed duration (0 = the step takes no time)."""
+    return {"family": "deterministic", "mean": float(value)}
+
+
+def exponential(mean: float) -> dict:
+    return {"family": "exponential", "mean": float(mean)}
+
+
+def every_weekday(probability: float = 1.0) -> dict:
+    """discharge_weekday table with one probability for every day (1.0 = leave at once)."""
+    return {day: float(probability) for day in WEEKDAYS}
+
+
+def by_pathway(distribution: dict) -> dict:
+    """The same distribution for pathways p0-p3."""
+    return {p: dict(distribution) for p in ("p0", "p1", "p2", "p3")}
+
+
+def constant_arrivals(rate_per_day: float) -> dict:
+    """[arrivals] for a homogeneous Poisson process: no season, weekday pattern or growth."""
+    return {
+        "rate_per_day": float(rate_per_day),
+        "monthly_factors": [1.0] * 12,
+        "weekday_factors": [1.0] * 7,
+        "annual_growth": 0.0,
+    }
+
+
+# -- baseline and edits ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def baseline() -> Scenario:
+    """The shipped reference scenario (scenarios/baseline.toml); frozen, so safe to share."""
+    return load_scenario(BASELINE_PATH)
+
+
+def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of `scenario` with values replaced by dotted path, re-validated.
+
+    Keys are paths into `scenario.model_dump()`, e.g. "run.years", "acute.pathway_shares",
+    "beds.sites.hub_1.beds". A value replaces whatever is at that path (a dict replaces the
+    whole sub-table). Every container on the path must exist, so a misspelt table fails with
+    KeyError; a misspelt leaf key is rejected by the schema (unknown keys are forbidden).
+    Changes are applied in order, so a later path may edit inside a table set by an earlier one.
+    """
+    data = scenario.model_dump()
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for i, key in enumerate(parents):
+            if not isinstance(node, dict) or key not in node:
+                raise KeyError(f"{path}: no table {'.'.join(parents[: i + 1])!r} in the scenario")
+            node = node[key]
+        if not isinstance(node, dict):
+            raise KeyError(f"{path}: {'.'.join(parents)!r} is not a table")
+        node[leaf] = copy.deepcopy(value)
+    return scenario_from_dict(data, source=f"modify({scenario.meta.name})")
+
+
+# -- degenerate scenarios ----------------------------------------------------------------------
+
+
+def mmc_beds_scenario(
+    arrival_rate: float,
+    beds: int | str,
+    mean_los: float,
+    years: float = 1.0,
+    warmup_days: int = 365,
+    replications: int = 10,
+    seed: int = 12345,
+    start_date: dt.date = dt.date(2025, 4, 1),
+) -> Scenario:
+    """A scenario whose hospital P2 queue is exactly an M/M/c queue (c = `beds`).
+
+    Built from the baseline: Poisson arrivals at the constant `arrival_rate`, every arrival
+    admitted (no diversion, no community referrals), nobody dies or is readmitted, everyone
+    is pathway P2 with zero clinical stay and zero discharge process, and may leave on any
+    day (weekday probabilities 1). So each arrival joins the bed queue on arrival, waits in
+    the acute bed for one of `beds` beds at a single site (FIFO), is admitted the moment a bed
+    is granted, stays an exponential(`mean_los`) time (multiplier 1, no bed discharge process,
+    every outcome "home") and leaves the system.
+
+    `beds` may be "unlimited" (then M/M/∞). Other services (reablement, placements, Home Ward)
+    keep their baseline settings but nobody reaches them.
+    """
+    zero = deterministic(0.0)
+    return modify(
+        baseline(),
+        {
+            "meta.name": f"mmc_beds(lambda={arrival_rate}, c={beds}, los={mean_los})",
+            "run.start_date": start_date,
+            "run.years": float(years),
+            "run.warmup_days": int(warmup_days),
+            "run.replications": int(replications),
+            "run.seed": int(seed),
+            "arrivals": constant_arrivals(arrival_rate),
+            "front_door.diversion": {
+                "admit": 1.0, "home_ward": 0.0, "assessment_home": 0.0,
+                "step_up_reablement": 0.0, "step_up_bed": 0.0,
+            },
+            "community": {"reablement_per_day": 0.0, "bed_per_day": 0.0},
+            "acute.death_share": 0.0,
+            "acute.pathway_shares": {"p0": 0.0, "p1": 0.0, "p2": 1.0, "p3": 0.0},
+            "acute.clinical_los": by_pathway(zero),
+            "acute.discharge_process": by_pathway(zero),
+            "acute.discharge_weekday": every_weekday(1.0),
+            "acute.readmission_after_p0": {"share": 0.0, "delay": zero},
+            "beds.site_choice": "first_free",
+            "beds.los": exponential(mean_los),
+            "beds.discharge_process": zero,
+            "beds.discharge_weekday": every_weekday(1.0),
+            "beds.outcomes": {
+                "home": 1.0, "home_with_p1": 0.0, "long_term_care": 0.0, "readmitted": 0.0, "died": 0.0,
+            },
+            "beds.sites": {
+                "site": {"beds": beds, "capacity_schedule": [], "los_multiplier": 1.0, "referral_share": 1.0}
+            },
+        },
+    )
+
+
+def unlimited_everywhere(scenario: Scenario) -> Scenario:
+    """`scenario` with every capacity unlimited and every discharge day allowed (no waits)."""
+    changes: dict[str, Any] = {
+        "home_ward.capacity": UNLIMITED,
+        "reablement.capacity": UNLIMITED,
+        "placements.capacity": UNLIMITED,
+        "acute.discharge_weekday": every_weekday(1.0),
+        "beds.discharge_weekday": every_weekday(1.0),
+    }
+    for name in scenario.beds.sites:
+        changes[f"beds.sites.{name}.beds"] = UNLIMITED
+    return modify(scenario, changes)
+
+
+def no_demand(scenario: Scenario) -> Scenario:
+    """`scenario` with no front-door arrivals and no community referrals."""
+    return modify(
+        scenario,
+        {"arrivals.rate_per_day": 0.0, "community": {"reablement_per_day": 0.0, "bed_per_day": 0.0}},
+    )
+
+
+def scale_capacity(scenario: Scenario, factor: float, services=("reablement", "beds")) -> Scenario:
+    """`scenario` with the capacity of the named services multiplied by `factor` (rounded).
+
+    services: any of "home_ward", "reablement", "beds" (every site), "placements". Unlimited
+    capacities stay unlimited; capacity schedules are left as they are.
+    """
+    changes: dict[str, Any] = {}
+
+    def scaled(value):
+        return value if value == float("inf") else int(round(value * factor))
+
+    for service in services:
+        if service == "beds":
+            for name, site in scenario.beds.sites.items():
+                changes[f"beds.sites.{name}.beds"] = _capacity_value(scaled(site.beds))
+        else:
+            changes[f"{service}.capacity"] = _capacity_value(scaled(getattr(scenario, service).capacity))
+    return modify(scenario, changes)
+
+
+def _capacity_value(value: float) -> int | str:
+    return UNLIMITED if value == float("inf") else int(value)

@@ -1,0 +1,74 @@
+"""Demand by day and the discharge-day rule, against hand-worked values."""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from sim.model.calendar import Calendar, poisson_arrival_times
+from sim.scenario import load_scenario
+
+BASELINE = load_scenario("scenarios/baseline.toml")
+NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # Mon..Sun, demand-and-flow §5
+
+
+def test_rate_on_a_given_day_is_base_times_month_times_weekday_times_growth():
+    cal = Calendar(BASELINE)
+    a = BASELINE.arrivals
+    date = dt.date(2026, 1, 5)  # a Monday in January, 279 days after the 2025-04-01 start
+    day = int(BASELINE.time_of(date))
+    expected = a.rate_per_day * a.monthly_factors[0] * a.weekday_factors[0] * (1 + a.annual_growth) ** (279 / 365)
+    assert math.isclose(cal.front_door_rates()[day], expected, rel_tol=1e-12)
+
+
+def test_leave_time_is_immediate_when_every_day_accepts():
+    cal = Calendar(BASELINE)
+    for t in (0.2, 3.7, 100.99):
+        for u in (0.0, 0.5, 0.999999):
+            assert cal.leave_time(t, u, (1.0,) * 7) == t
+
+
+def test_leave_day_probabilities_are_independent_daily_chances():
+    """P(leave on day k) = (1-p1)...(1-p_{k-1}) p_k for the weekdays met from the first day."""
+    cal = Calendar(BASELINE)
+    probs = (0.5, 0.25, 1.0, 1.0, 1.0, 1.0, 1.0)
+    t = float(next(d for d in range(7) if cal.weekday_of(d) == 0)) + 0.3  # a Monday, 07:12
+    u = np.random.default_rng(1).random(200_000)
+    leave = np.array([cal.leave_time(t, x, probs) for x in u])
+    day_offset = np.floor(leave - math.floor(t)).astype(int)
+    observed = np.bincount(day_offset, minlength=3)[:3] / len(u)
+    expected = [0.5, 0.5 * 0.25, 0.5 * 0.75]  # Monday, Tuesday, Wednesday (certain)
+    assert np.allclose(observed, expected, atol=0.005)  # ≈ 4 standard errors at n = 200,000
+    assert np.all(leave[day_offset == 0] == t)  # same day: at the time they could leave
+    assert np.all(leave[day_offset > 0] % 1 == 0.5)  # later days: at midday
+
+
+def test_default_weekday_probabilities_reproduce_the_national_discharge_profile():
+    """People become able to leave evenly over the week; the baseline's daily probabilities
+    were solved by hand (docs/model.md) so that discharges by weekday follow the 2023 national
+    profile. Run the rule on many people and compare the shape."""
+    cal = Calendar(BASELINE)
+    probs = BASELINE.acute.discharge_weekday.as_tuple()
+    rng = np.random.default_rng(7)
+    ready = rng.uniform(14, 14 + 7 * 40, 300_000)
+    u = rng.random(ready.size)
+    leave = np.array([cal.leave_time(t, x, probs) for t, x in zip(ready, u)])
+    weekdays = np.array([cal.weekday_of(t) for t in leave])
+    share = np.bincount(weekdays, minlength=7) / len(leave)
+    expected = np.asarray(NATIONAL_2023_PROFILE) / sum(NATIONAL_2023_PROFILE)
+    assert np.allclose(share, expected, atol=0.004)  # shares ≈ 0.14; se ≈ 0.0006
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, 25.0])
+def test_poisson_arrivals_by_day(rate):
+    rng = np.random.default_rng(3)
+    rates = np.full(2000, rate)
+    times = poisson_arrival_times(rng, rates, first_day=10)
+    assert np.all(np.diff(times) >= 0)
+    assert np.all((times >= 10) & (times < 2010))
+    n = rates.sum()
+    assert abs(len(times) - n) <= 5 * math.sqrt(max(n, 1))  # Poisson: sd = sqrt(mean)
+    if rate:
+        counts = np.bincount(np.floor(times).astype(int) - 10, minlength=2000)
+        assert abs(counts.var() / counts.mean() - 1) < 0.15  # Poisson dispersion ≈ 1
