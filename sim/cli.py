@@ -27,6 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out_console = Console()
+if not out_console.is_terminal:  # files and CI logs: wide enough for the KPI table
+    out_console.width = 140
 err_console = Console(stderr=True)
 
 
@@ -113,7 +115,7 @@ def _print_summary(result: RunResult) -> None:
     summary = result.summary
     table = Table(title=f"{result.scenario.meta.name}: KPIs, mean and 95% CI over replications", title_justify="left")
     for column, justify in (("KPI", "left"), ("scope", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("P10-P90", "right")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=True)
     shown = summary[(summary["scope"] == "total") | summary["kpi"].isin(["bed_occupancy", "delayed_bed_days_per_week"])]
     for row in shown.itertuples():
         unit = "%" if row.unit == "proportion" else row.unit
