@@ -61,7 +61,7 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file, e.g. scenarios/baseline.toml."),
+    scenario: Path = typer.Argument(..., help="Scenario TOML file (e.g. scenarios/baseline.toml), or a run folder's manifest.json to reproduce that run."),
     replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Master seed (default: the scenario's run.seed)."),
     years: Optional[float] = typer.Option(None, "--years", help="Years reported after warm-up (default: the scenario's run.years)."),
@@ -94,7 +94,10 @@ def run(
     ) as progress:
         task = progress.add_task("run", total=n)
         result = run_replications(loaded, workers=workers, on_replication=lambda _r: progress.advance(task))
-    folder = write_run_folder(result, out, manifest(result, str(scenario), sys.argv, time.perf_counter() - started))
+    try:
+        folder = write_run_folder(result, out, manifest(result, str(scenario), sys.argv, time.perf_counter() - started))
+    except InputError as exc:  # the folder appeared while we were simulating
+        _fail(str(exc))
     if not quiet:
         _print_summary(result)
     out_console.print(

@@ -1,8 +1,8 @@
 """Duration (and share) distributions, parameterised by what users know: the mean and sd.
 
-Every family samples by inverse transform from uniforms. That keeps common random numbers
-monotone: if a scenario lengthens a mean, each person's draw lengthens too, and nobody's
-draw shifts another's. Families never truncate, so the sampled mean is the parameter
+Every family samples by inverse transform from uniforms, so each person keeps their own
+quantile when a scenario changes a distribution: nobody's draw shifts another's, and if a
+scenario scales a distribution (mean and sd together) every person's draw scales with it. Families never truncate, so the sampled mean is the parameter
 (IPACS silently lost up to half of its P1 length of stay to truncation).
 """
 

@@ -149,6 +149,11 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     add("community_queue", "total", w("reablement.queue", "community") + w("beds.queue", "community"), w.days)
     add("community_queue", "reablement", w("reablement.queue", "community"), w.days)
     add("community_queue", "beds", w("beds.queue", "community"), w.days)
+    add(
+        "community_wait_days", "total",
+        w("reablement.wait_days", "community") + w("beds.wait_days", "community"),
+        w("reablement.starts", "community") + w("beds.starts", "community"),
+    )
     add("community_wait_days", "reablement", w("reablement.wait_days", "community"), w("reablement.starts", "community"))
     add("community_wait_days", "beds", w("beds.wait_days", "community"), w("beds.starts", "community"))
     return r

@@ -8,6 +8,7 @@ changes (tables merge key by key; arrays and values replace).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -320,13 +321,34 @@ class Scenario(Frozen):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (`extends`) and validate a scenario file. Raises InputError on bad input."""
+    """Read, merge (`extends`) and validate a scenario file. Raises InputError on bad input.
+
+    A run folder's manifest.json is accepted too: its resolved scenario (with the seed,
+    replications and years that run used) reproduces that run exactly.
+    """
     path = Path(path)
+    if path.suffix == ".json":
+        return _from_manifest(path)
     data = _read_merged(path, chain=())
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(_describe(path, exc, data)) from None
+
+
+def _from_manifest(path: Path) -> Scenario:
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
+        raise InputError(f"{path}: scenario: missing; expected a run folder's manifest.json")
+    try:  # JSON mode: dates arrive as ISO text
+        return Scenario.model_validate_json(json.dumps(manifest["scenario"]))
+    except ValidationError as exc:
+        raise InputError(_describe(path, exc, manifest["scenario"]).replace(f"{path}: ", f"{path}: scenario.", 1)) from None
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
