@@ -84,8 +84,6 @@ def run(
         check_out_dir(out)
     except InputError as exc:
         _fail(str(exc))
-    except ValueError as exc:  # e.g. --years beyond the scenario's limits
-        _fail(f"{scenario}: {exc}".splitlines()[0])
 
     n = loaded.run.replications
     with Progress(
@@ -128,3 +126,38 @@ def _print_summary(result: RunResult) -> None:
             f"{_fmt(row.p10, row.unit)} – {_fmt(row.p90, row.unit)}",
         )
     out_console.print(table)
+
+
+def _given_value(param, argv: list[str]) -> str | None:
+    """The text the user gave for an option that failed to parse (typer's message omits it)."""
+    for opt in getattr(param, "opts", None) or ():
+        for i, token in enumerate(argv):
+            if token == opt and i + 1 < len(argv):
+                return argv[i + 1]
+            if token.startswith(opt + "="):
+                return token[len(opt) + 1 :]
+    return None
+
+
+def main() -> None:
+    """Console entry point: command-line mistakes, too, get one line and exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=sys.argv[1:], prog_name="icsim", standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors: bad option value, unknown option, ...
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+            out_console.print(context.get_help(), markup=False, highlight=False)
+            code = 0
+        else:
+            where = f"{context.command_path}: " if context is not None else ""
+            message = " ".join(exc.format_message().split())
+            given = _given_value(getattr(exc, "param", None), sys.argv[1:])
+            if given is not None:
+                message = f"{message} (given: {given!r})"
+            err_console.print(f"error: {where}{message} (see --help)", markup=False, highlight=False, soft_wrap=True)
+            code = 2
+    except typer.Abort:
+        err_console.print("error: interrupted", markup=False, highlight=False)
+        code = 130
+    sys.exit(code or 0)

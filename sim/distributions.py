@@ -19,7 +19,7 @@ from scipy.optimize import brentq
 
 
 class _Family(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw `size` values from `rng` (one uniform per value)."""

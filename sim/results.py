@@ -90,6 +90,7 @@ def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         result.summary.to_csv(staging / "summary.csv", index=False)
         result.replications.to_csv(staging / "replications.csv", index=False)
         result.weekly.to_csv(staging / "weekly.csv", index=False)

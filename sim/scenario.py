@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     ValidationError,
     model_validator,
 )
@@ -51,13 +52,13 @@ def _capacity_out(value: float) -> int | str:
 
 
 # Serialised back as written, so a dumped scenario (e.g. in a manifest) reloads unchanged.
-Capacity = Annotated[float, BeforeValidator(_capacity), PlainSerializer(_capacity_out)]
+Capacity = Annotated[float, PlainValidator(_capacity), PlainSerializer(_capacity_out)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 Factor = Annotated[float, Field(ge=0)]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Shares(Frozen):
@@ -87,7 +88,8 @@ Schedule = Annotated[tuple[CapacityChange, ...], BeforeValidator(_as_tuple)]
 def _check_schedule(schedule: Schedule) -> None:
     dates = [change.date for change in schedule]
     if dates != sorted(set(dates)):
-        raise ValueError("capacity_schedule dates must be distinct and in increasing order")
+        listed = ", ".join(str(d) for d in dates)
+        raise ValueError(f"capacity_schedule dates {listed}: expected distinct dates in increasing order")
 
 
 class Meta(Frozen):
@@ -313,7 +315,10 @@ class Scenario(Frozen):
         """A copy with run settings changed (validated)."""
         data = self.model_dump(mode="python")
         data["run"].update({k: v for k, v in changes.items() if v is not None})
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(_describe(Path("command-line option"), exc, data)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +386,8 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
 def _merge(base: dict, override: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        # a distribution ({family = ...}) replaces the parent's whole: its keys depend on the family
+        if isinstance(value, dict) and "family" not in value and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -392,18 +398,25 @@ def _describe(path: Path, exc: ValidationError, data: dict) -> str:
     """One line: file, key path, bad value, what was expected."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    loc = [str(part) for part in first["loc"] if str(part) not in FAMILIES and not str(part).startswith("function-")]
+    loc = [_key_part(part) for part in first["loc"] if str(part) not in FAMILIES and not str(part).startswith("function-")]
     key = ".".join(loc) or "(top level)"
     kind = first["type"]
+    expected = first["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
         message = f"{key}: unknown key"
     elif kind == "missing":
         message = f"{key}: missing required key"
+    elif isinstance(first.get("input"), dict):  # a check on a whole table: its message names the values
+        message = f"{key}: {expected}"
     else:
-        expected = first["msg"].removeprefix("Value error, ")
         message = f"{key} = {_short(first.get('input'))}: {expected}"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return f"{path}: {message}{more}"
+
+
+def _key_part(part: Any) -> str:
+    text = str(part)
+    return text if text.isprintable() else json.dumps(text)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from sim.kpis import replication_kpis
 from sim.scenario import WEEKDAYS, Scenario, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +197,26 @@ def scale_capacity(scenario: Scenario, factor: float, services=("reablement", "b
 
 def _capacity_value(value: float) -> int | str:
     return UNLIMITED if value == float("inf") else int(value)
+
+
+def equal_priorities(scenario: Scenario) -> Scenario:
+    """`scenario` with every queue rank 0, so every queue is first come, first served."""
+    ranks = {"hospital": 0, "short_term_bed": 0, "community": 0}
+    return modify(scenario, {f"{s}.priority": dict(ranks) for s in ("reablement", "beds", "placements")})
+
+
+# -- reading results -------------------------------------------------------------------------
+
+
+def kpi_values(output, scenario: Scenario) -> dict[tuple[str, str], float]:
+    """{(kpi, scope): value} of one replication (`output` from `sim.model.simulate`)."""
+    summary, _ = replication_kpis(output.daily, scenario, output.replication)
+    return {(row.kpi, row.scope): float(row.value) for row in summary.itertuples()}
+
+
+def window_sum(output, scenario: Scenario, series: str, scope: str = "total") -> float:
+    """Sum of a daily series over the reported days [warmup, end) (0 if never recorded)."""
+    values = output.daily.get((series, scope))
+    if values is None:
+        return 0.0
+    return float(values[scenario.run.warmup_days : scenario.end_day].sum())

@@ -26,10 +26,13 @@ def arrivals(system):
     env = system.env
     for t in _arrival_times(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
         person = system.new_person("front_door", t)
-        if not (person.diversion in ("admit", "assessment_home") and (person.dies_in_hospital or person.pathway == 0)):
-            yield env.timeout(t - env.now)
-        system.enter(person, t)
-        arrive(system, person, t)
+        if person.diversion in ("admit", "assessment_home") and (person.dies_in_hospital or person.pathway == 0):
+            system.enter(person, t)
+            arrive(system, person, t)
+        else:
+            yield env.timeout(t - env.now)  # now may differ from t in the last bit: use now
+            system.enter(person, env.now)
+            arrive(system, person)
 
 
 def readmit(system, person, from_home: bool = False) -> None:
