@@ -82,14 +82,18 @@ class CapacityChange(Frozen):
     capacity: Capacity
 
 
-Schedule = Annotated[tuple[CapacityChange, ...], BeforeValidator(_as_tuple)]
+class Scheduled(Frozen):
+    """A capacity that may change at dates within the run (winter beds, a site opening)."""
 
+    capacity_schedule: Annotated[tuple[CapacityChange, ...], BeforeValidator(_as_tuple)] = ()
 
-def _check_schedule(schedule: Schedule) -> None:
-    dates = [change.date for change in schedule]
-    if dates != sorted(set(dates)):
-        listed = ", ".join(str(d) for d in dates)
-        raise ValueError(f"capacity_schedule dates {listed}: expected distinct dates in increasing order")
+    @model_validator(mode="after")
+    def _dates_increase(self):
+        dates = [change.date for change in self.capacity_schedule]
+        if dates != sorted(set(dates)):
+            listed = ", ".join(str(d) for d in dates)
+            raise ValueError(f"capacity_schedule dates {listed}: expected distinct dates in increasing order")
+        return self
 
 
 class Meta(Frozen):
@@ -137,16 +141,10 @@ class FrontDoor(Frozen):
     diversion: Diversion
 
 
-class HomeWard(Frozen):
+class HomeWard(Scheduled):
     capacity: Capacity
-    capacity_schedule: Schedule = ()
     los: Distribution
     escalation_share: Probability
-
-    @model_validator(mode="after")
-    def _schedule(self):
-        _check_schedule(self.capacity_schedule)
-        return self
 
 
 class Community(Frozen):
@@ -215,19 +213,13 @@ class ReablementOutcomes(Shares):
     died: Probability
 
 
-class Reablement(Frozen):
+class Reablement(Scheduled):
     capacity: Capacity
-    capacity_schedule: Schedule = ()
     duration: Distribution
     hours_start: Distribution
     hours_retained_share: Distribution
     outcomes: ReablementOutcomes
     priority: Priority = Priority()
-
-    @model_validator(mode="after")
-    def _schedule(self):
-        _check_schedule(self.capacity_schedule)
-        return self
 
 
 class BedOutcomes(Shares):
@@ -238,16 +230,10 @@ class BedOutcomes(Shares):
     died: Probability
 
 
-class BedSite(Frozen):
+class BedSite(Scheduled):
     beds: Capacity
-    capacity_schedule: Schedule = ()
     los_multiplier: float = Field(gt=0)
     referral_share: Probability
-
-    @model_validator(mode="after")
-    def _schedule(self):
-        _check_schedule(self.capacity_schedule)
-        return self
 
 
 class Beds(Frozen):
@@ -268,18 +254,12 @@ class Beds(Frozen):
         return self
 
 
-class Placements(Frozen):
+class Placements(Scheduled):
     """Long-term care placements (P3): finding and arranging a care home, optionally capacity-limited."""
 
     capacity: Capacity
-    capacity_schedule: Schedule = ()
     delay: Distribution
     priority: Priority = Priority()
-
-    @model_validator(mode="after")
-    def _schedule(self):
-        _check_schedule(self.capacity_schedule)
-        return self
 
 
 class Scenario(Frozen):
