@@ -56,6 +56,8 @@ def episode(system, person, site: str, source: str, joined: float):
         m.count("beds.discharges", scope, now)
         m.count("beds.los_days", scope, now, now - admitted)
     m.count("beds.outcomes", outcome, now)
+    if outcome in ("home", "home_with_p1"):
+        system.count_person("home_after_bed", person, now)
     if outcome == "home":
         system.leave(person, "home", now)
     elif outcome == "home_with_p1":

@@ -17,6 +17,7 @@ def admit(system, person, t: float | None = None) -> None:
     """Admit now, or at a later time t for a person whose stay needs no process (P0, death)."""
     t = system.env.now if t is None else t
     system.monitor.count("hospital.admissions", "total", t)
+    system.count_person("admitted", person, t)
     if person.dies_in_hospital:
         _death(system, person, t)
     elif person.pathway == 0:
@@ -42,6 +43,7 @@ def _p0_stay(system, person, t: float) -> None:
     m.interval("acute.delayed", "process", ready, can_leave)
     m.interval("acute.delayed", "awaiting_discharge_day", can_leave, leave)
     _record_discharge(system, "p0", t, ready, leave)
+    system.count_person("home_from_hospital", person, leave)
     if person.readmit_after_p0:
         system.call_at(leave + person.readmit_delay, front_door.readmit, system, person, True)
     system.leave(person, "home", leave)
@@ -80,6 +82,7 @@ def complex_stay(system, person):
     system.in_acute -= 1
     _record_discharge(system, pathway, admitted, ready, env.now)
     if pathway == "p1":
+        system.count_person("home_from_hospital", person, env.now)
         yield from reablement.episode(system, person, site, "hospital", joined)
     elif pathway == "p2":
         yield from beds.episode(system, person, site, "hospital", joined)

@@ -23,4 +23,5 @@ def enter_care_home(system, person, source: str, joined: float) -> None:
     m, now = system.monitor, system.env.now
     m.count("placements.starts", source, now)
     m.count("placements.wait_days", source, now, now - joined)
+    system.count_person("permanent_care", person, now)
     system.leave(person, "care_home", now)

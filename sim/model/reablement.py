@@ -24,6 +24,7 @@ def episode(system, person, site: str, source: str, joined: float):
     env, service, m = system.env, system.reablement, system.monitor
     service.occupy(site, person)
     record_start(system, "reablement", source, joined)
+    system.count_person("reablement", person, env.now)
     yield env.timeout(person.reablement_duration)
     service.release(site)
     outcome = person.reablement_outcome

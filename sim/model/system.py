@@ -60,6 +60,7 @@ class System:
         self.acute_delayed = {r: m.level("acute.delayed", r) for r in hospital.DELAY_REASONS}
         self.bed_delayed = {r: m.level("beds.delayed", r) for r in beds.DELAY_REASONS}
         self.in_acute = 0  # complex (process-managed) patients now in an acute bed
+        self.people_seen: dict[str, set[int]] = {}  # person ids already counted, by counter
 
         def service(name, capacities, priority=None):
             return Service(self.env, m, name, capacities, priority, self.trace)
@@ -86,6 +87,14 @@ class System:
 
     def leave(self, person, route: str, t: float) -> None:
         self.monitor.count("system.left", route, t)
+
+    def count_person(self, counter: str, person, t: float) -> None:
+        """Count a person once per counter in the reported period (for 'people per year')."""
+        if self.s.run.warmup_days <= t < self.end:
+            seen = self.people_seen.setdefault(counter, set())
+            if person.pid not in seen:
+                seen.add(person.pid)
+                self.monitor.count("people", counter, t)
 
     def start(self, journey, person) -> None:
         """Run a person's journey as a SimPy process (only for people who meet a queue)."""
