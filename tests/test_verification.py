@@ -356,6 +356,13 @@ def test_zero_demand():
     for row in values.itertuples():
         if row.kpi in NAN_WITHOUT_EVENTS:
             assert math.isnan(row.value), (row.kpi, row.scope, row.value)
+        elif row.kpi == "capacity_funded":  # funded whether used or not
+            funded = {
+                "beds": sum(site.beds for site in scenario.beds.sites.values()),
+                "reablement": scenario.reablement.capacity,
+                "home_ward": scenario.home_ward.capacity,
+            }[row.scope]
+            assert row.value == funded, (row.scope, row.value, funded)
         else:
             assert row.value == 0.0, (row.kpi, row.scope, row.value)
     summary = result.summary.set_index(["kpi", "scope"])
