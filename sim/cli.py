@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .errors import InputError
-from .results import check_out_dir, manifest, write_run_folder
+from .results import check_out_dir, manifest, provenance, write_folder, write_run_folder
 from .runner import RunResult, run as run_replications
 from .scenario import load_scenario
 
@@ -102,6 +103,138 @@ def run(
         f"{n} replications of '{loaded.meta.name}' ({loaded.run.years:g} y, seed {result.seed}) in "
         f"{time.perf_counter() - started:.1f} s; results in {folder}/", markup=False, highlight=False,
     )
+
+
+HEADLINE_KPIS = (
+    "nr2r_los_days", "bed_los_days", "bed_home_proportion", "admissions_per_week", "admissions_avoided_per_week",
+    "reablement_starts_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days", "delayed_bed_days_per_week",
+    "bed_occupancy", "permanent_care_admissions_per_year",
+)  # fmt: skip
+
+
+@app.command()
+def compare(
+    baseline: Path = typer.Argument(..., help="Baseline scenario TOML."),
+    scenarios: list[Path] = typer.Argument(..., help="One or more scenario TOML files to compare with the baseline."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications (default: the baseline's run.replications)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Master seed, shared by every scenario (default: the baseline's)."),
+    years: Optional[float] = typer.Option(None, "--years", help="Years reported after warm-up (default: the baseline's)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in."),
+    costs: Path = typer.Option(Path("scenarios/costs/default.toml"), "--costs", help="Unit-cost table for the financial benefit."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Compare folder to write (default: runs/compare-<time>). Must not exist yet or be empty."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+) -> None:
+    """Compare scenarios with a baseline on common random numbers: paired KPI differences,
+    people per year and the annualised financial benefit with a low/central/high range."""
+    from .benefit import benefit, run_rate
+    from .compare import compare as run_comparison
+    from .costs import load_costs
+
+    started = time.perf_counter()
+    try:
+        _positive("--replications", replications, 1)
+        _positive("--years", years, 1e-9)
+        _positive("--workers", workers, 1)
+        _positive("--seed", seed, 0)
+        base = load_scenario(baseline)
+        if years is not None or seed is not None or replications is not None:
+            base = base.with_run(years=years, seed=seed, replications=replications)
+        others = {}
+        for path in scenarios:
+            loaded = load_scenario(path)
+            if loaded.meta.name in others or loaded.meta.name == base.meta.name and path != baseline:
+                raise InputError(f"{path}: meta.name = {loaded.meta.name!r}: expected a name no other compared scenario has")
+            others[loaded.meta.name] = loaded
+        cost_table = load_costs(costs)
+        out = out or Path("runs") / f"compare-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        check_out_dir(out)
+    except InputError as exc:
+        _fail(str(exc))
+
+    n = base.run.replications * (1 + len(others))
+    with Progress(
+        TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+        TimeRemainingColumn(), console=err_console, disable=quiet or not err_console.is_terminal, transient=True,
+    ) as progress:
+        task = progress.add_task("compare", total=n)
+        result = run_comparison(base, others, workers=workers, on_replication=lambda _r: progress.advance(task))
+    try:
+        benefits, run_rates = [], []
+        for name, scenario_result in result.scenarios.items():
+            for frame, rows in ((benefit(result.baseline.replications, scenario_result.replications, cost_table), benefits),
+                                (run_rate(result.baseline.replications, scenario_result.replications, cost_table), run_rates)):
+                frame.insert(0, "scenario", name)
+                rows.append(frame)
+    except InputError as exc:
+        _fail(str(exc))
+    tables = {
+        "kpi_deltas": result.kpi_deltas(),
+        "people": result.people(),
+        "benefit": pd.concat(benefits, ignore_index=True),
+        "run_rate": pd.concat(run_rates, ignore_index=True),
+        "replications": pd.concat(
+            [result.baseline.replications.assign(scenario=base.meta.name)]
+            + [r.replications.assign(scenario=name) for name, r in result.scenarios.items()],
+            ignore_index=True,
+        ),
+    }
+    manifest_data = {
+        **provenance(sys.argv),
+        "baseline_file": str(baseline),
+        "scenario_files": [str(p) for p in scenarios],
+        "costs_file": str(costs),
+        "seed": result.baseline.seed,
+        "replications": base.run.replications,
+        "years": base.run.years,
+        "timings": {**result.timings, "wall_seconds": round(time.perf_counter() - started, 3)},
+        "baseline": base.model_dump(mode="json"),
+        "scenarios": {name: s.model_dump(mode="json") for name, s in others.items()},
+        "costs": cost_table.model_dump(mode="json"),
+    }
+    try:
+        folder = write_folder(out, tables, manifest_data)
+    except InputError as exc:
+        _fail(str(exc))
+    if not quiet:
+        _print_comparison(tables, base.meta.name)
+    out_console.print(
+        f"compared {len(others)} scenario(s) with '{base.meta.name}' over {base.run.replications} paired replications "
+        f"(seed {result.baseline.seed}) in {time.perf_counter() - started:.1f} s; results in {folder}/",
+        markup=False, highlight=False,
+    )
+
+
+def _money(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    return f"£{value / 1e6:,.2f}m"
+
+
+def _print_comparison(tables: dict, baseline_name: str) -> None:
+    deltas, people, benefits = tables["kpi_deltas"], tables["people"], tables["benefit"]
+    for name in deltas["scenario"].unique():
+        table = Table(title=f"{name} vs {baseline_name}: KPI differences (paired 95% CI)", title_justify="left")
+        for column, justify in (("KPI", "left"), ("unit", "left"), ("baseline", "right"), (name, "right"), ("difference", "right"), ("95% CI", "right")):
+            table.add_column(column, justify=justify, no_wrap=True)
+        rows = deltas[(deltas["scenario"] == name) & (deltas["scope"] == "total") & deltas["kpi"].isin(HEADLINE_KPIS)]
+        for row in rows.itertuples():
+            unit = "%" if row.unit == "proportion" else row.unit
+            table.add_row(row.kpi, unit, _fmt(row.baseline, row.unit), _fmt(row.scenario_value, row.unit), _fmt(row.delta, row.unit),
+                          f"{_fmt(row.ci95_low, row.unit)} – {_fmt(row.ci95_high, row.unit)}")
+        out_console.print(table)
+        table = Table(title=f"{name}: people a year, each counted once (improvement, paired 95% CI)", title_justify="left")
+        for column in ("counter", "improvement", "95% CI"):
+            table.add_column(column, justify="left" if column == "counter" else "right", no_wrap=True)
+        for row in people[people["scenario"] == name].itertuples():
+            table.add_row(row.counter, f"{row.improvement:+,.0f}", f"{row.ci95_low:+,.0f} – {row.ci95_high:+,.0f}")
+        out_console.print(table)
+        table = Table(title=f"{name}: annualised financial benefit (saving positive; low = P10 at low unit costs, "
+                            f"central = median at central, high = P90 at high)", title_justify="left")
+        for column in ("component", "category", "low", "central", "high"):
+            table.add_column(column, justify="left" if column in ("component", "category") else "right", no_wrap=True)
+        for row in benefits[benefits["scenario"] == name].itertuples():
+            table.add_row(row.component, str(row.category), _money(row.low), _money(row.central), _money(row.high))
+        out_console.print(table)
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -53,18 +53,13 @@ def check_out_dir(out: Path) -> None:
         raise InputError(f"{out}: output folder already exists and is not empty; choose another --out")
 
 
-def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float) -> dict:
+def provenance(command: list[str]) -> dict:
+    """Who made this folder: version, commit, time, command, platform."""
     return {
         "icsim_version": package_version(),
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
-        "scenario_file": scenario_file,
-        "seed": result.seed,
-        "replications": int(result.replications["replication"].nunique()),
-        "years": result.scenario.run.years,
-        "warmup_days": result.scenario.run.warmup_days,
-        "timings": {**result.timings, "wall_seconds": round(wall_seconds, 3)},
         "platform": {
             "python": sys.version.split()[0],
             "machine": platform.machine(),
@@ -72,6 +67,18 @@ def manifest(result: RunResult, scenario_file: str | None, command: list[str], w
             "cpus": os.cpu_count(),
             **{lib: _version(lib) for lib in LIBRARIES},
         },
+    }
+
+
+def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float) -> dict:
+    return {
+        **provenance(command),
+        "scenario_file": scenario_file,
+        "seed": result.seed,
+        "replications": int(result.replications["replication"].nunique()),
+        "years": result.scenario.run.years,
+        "warmup_days": result.scenario.run.warmup_days,
+        "timings": {**result.timings, "wall_seconds": round(wall_seconds, 3)},
         "kpis": {k.id: {"unit": k.unit, "definition": k.definition} for k in KPIS},
         "scenario": result.scenario.model_dump(mode="json"),
     }
@@ -85,15 +92,20 @@ def _version(lib: str) -> str:
 
 
 def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
+    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly}
+    return write_folder(out, tables, manifest_data)
+
+
+def write_folder(out: Path, tables: dict, manifest_data: dict) -> Path:
+    """Write `<name>.csv` for each table and manifest.json, all or nothing."""
     out = Path(out)
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
-        result.summary.to_csv(staging / "summary.csv", index=False)
-        result.replications.to_csv(staging / "replications.csv", index=False)
-        result.weekly.to_csv(staging / "weekly.csv", index=False)
+        for name, table in tables.items():
+            table.to_csv(staging / f"{name}.csv", index=False)
         (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
         if out.exists():
             out.rmdir()  # empty (checked above)

@@ -1,0 +1,113 @@
+"""Scenario comparison on common random numbers: paired differences against a baseline.
+
+Every scenario is run with the baseline's run settings (seed, replications, warm-up, start
+date, years), so replication r of each sees the same people; differences are taken within a
+replication and their confidence interval is the paired t-interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .runner import RunResult, run
+from .scenario import Scenario
+
+KEYS = ["replication", "kpi", "scope", "unit"]
+
+# People counters (KPI people_per_year, by scope) as the programme states them, with the sign
+# that makes an improvement positive.
+PEOPLE = (
+    ("fewer_people_admitted", "admitted", -1),
+    ("more_people_home_from_hospital", "home_from_hospital", +1),
+    ("more_people_home_after_short_term_bed", "home_after_bed", +1),
+    ("more_people_receiving_reablement", "reablement", +1),
+    ("fewer_permanent_care_admissions", "permanent_care", -1),
+)
+
+
+@dataclass
+class Comparison:
+    baseline: RunResult
+    scenarios: dict[str, RunResult]
+    timings: dict = field(default_factory=dict)
+
+    def paired(self, name: str) -> pd.DataFrame:
+        """Per replication: baseline value, scenario value and their difference."""
+        base = self.baseline.replications.rename(columns={"value": "baseline"})
+        scen = self.scenarios[name].replications.rename(columns={"value": "scenario_value"})
+        merged = base.merge(scen, on=KEYS, how="outer", validate="one_to_one")
+        merged["delta"] = merged["scenario_value"] - merged["baseline"]
+        return merged
+
+    def kpi_deltas(self) -> pd.DataFrame:
+        """scenario, kpi, scope, unit, baseline, scenario_value, delta, ci95_low, ci95_high, replications."""
+        frames = []
+        for name in self.scenarios:
+            frame = paired_summary(self.paired(name))
+            frame.insert(0, "scenario", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def people(self) -> pd.DataFrame:
+        """People per year, each counted once per person, as improvements over the baseline."""
+        rows = []
+        deltas = self.kpi_deltas()
+        counts = deltas[deltas["kpi"] == "people_per_year"].set_index(["scenario", "scope"])
+        for name in self.scenarios:
+            for counter, scope, sign in PEOPLE:
+                row = counts.loc[(name, scope)]
+                low, high = sorted((sign * row["ci95_low"], sign * row["ci95_high"]))
+                rows.append((name, counter, row["baseline"], row["scenario_value"], sign * row["delta"], low, high, row["replications"]))
+        return pd.DataFrame(
+            rows,
+            columns=["scenario", "counter", "baseline", "scenario_value", "improvement", "ci95_low", "ci95_high", "replications"],
+        )
+
+
+def paired_summary(paired: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (kpi, scope, unit), group in paired.groupby(["kpi", "scope", "unit"], sort=False):
+        both = group.dropna(subset=["baseline", "scenario_value"])
+        delta = both["delta"].to_numpy(dtype=float)
+        n = len(delta)
+        mean = float(delta.mean()) if n else float("nan")
+        if n >= 2:
+            half = float(stats.t.ppf(0.975, n - 1) * delta.std(ddof=1) / np.sqrt(n))
+        else:
+            half = float("nan")
+        rows.append((
+            kpi, scope, unit, float(both["baseline"].mean()) if n else float("nan"),
+            float(both["scenario_value"].mean()) if n else float("nan"), mean, mean - half, mean + half, n,
+        ))
+    return pd.DataFrame(
+        rows, columns=["kpi", "scope", "unit", "baseline", "scenario_value", "delta", "ci95_low", "ci95_high", "replications"]
+    )
+
+
+def aligned(scenario: Scenario, baseline: Scenario) -> Scenario:
+    """The scenario with the baseline's run settings, so that replications pair up."""
+    run_settings = baseline.run.model_dump()
+    return scenario.with_run(**run_settings)
+
+
+def compare(
+    baseline: Scenario,
+    scenarios: dict[str, Scenario],
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    on_replication: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Run the baseline and each scenario on the same seed and replications."""
+    base_result = run(baseline, replications, seed, workers, on_replication)
+    results = {
+        name: run(aligned(scenario, baseline), replications, base_result.seed, workers, on_replication)
+        for name, scenario in scenarios.items()
+    }
+    seconds = base_result.timings["simulation_seconds"] + sum(r.timings["simulation_seconds"] for r in results.values())
+    return Comparison(base_result, results, {"simulation_seconds": round(seconds, 3), "workers": workers})
