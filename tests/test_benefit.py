@@ -1,0 +1,351 @@
+"""Financial-benefit layer: cost table validation, inflation, and benefit arithmetic checked by
+hand on small synthetic replications frames (expected numbers are worked out in the comments,
+not taken from the code's output)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.benefit import benefit, run_rate
+from sim.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
+from sim.errors import InputError
+
+NAN = math.nan
+
+# -- synthetic inputs ------------------------------------------------------------------------
+
+# A baseline with every KPI the benefit layer reads (one value, same in every replication).
+BASE = {
+    ("delayed_bed_days_per_week", "total"): 100.0,
+    ("admissions_per_week", "total"): 70.0,
+    ("readmissions_per_week", "total"): 5.0,
+    ("beds_occupied", "total"): 10.0,
+    ("permanent_care_admissions_per_year", "total"): 50.0,
+    ("homecare_package_hours_per_year", "total"): 1000.0,
+    ("capacity_funded", "beds"): NAN,  # unlimited
+    ("capacity_funded", "reablement"): 100.0,
+    ("capacity_funded", "home_ward"): NAN,
+}
+
+
+def reps(values: dict, n: int = 1) -> pd.DataFrame:
+    """A replications frame; a value may be a scalar (same in every replication) or a list."""
+    rows = []
+    for (kpi, scope), v in values.items():
+        per_rep = v if isinstance(v, list) else [v] * n
+        for r, value in enumerate(per_rep):
+            rows.append((r, kpi, scope, "u", float(value)))
+    return pd.DataFrame(rows, columns=["replication", "kpi", "scope", "unit", "value"])
+
+
+def item(value, low=None, high=None, unit="bed_day", price_year="2024/25", index="nhscii", source="test source"):
+    return {
+        "value": value, "low": value if low is None else low, "high": value if high is None else high,
+        "unit": unit, "price_year": price_year, "index": index, "source": source,
+    }
+
+
+def table(**overrides) -> dict:
+    """A simple cost table in round numbers, target 2024/25 (index levels 120 -> 124.8)."""
+    levels = {"2023/24": 120.0, "2024/25": 124.8}
+    data = {
+        "target_price_year": "2024/25",
+        "indices": {"nhscii": {"source": "t", "levels": dict(levels)}, "pss": {"source": "t", "levels": dict(levels)}},
+        "costs": {
+            "acute_nctr_bed_day": item(100.0, 50.0, 200.0),
+            "nel_admission": item(1000.0, unit="admission"),
+            "ic_bed_day": item(300.0),
+            "care_home_week": item(700.0, unit="care_home_week", index="pss"),
+            "homecare_hour": item(20.0, unit="homecare_hour", index="pss"),
+            "funded_bed_day": item(400.0, unit="funded_bed_day"),
+            "reablement_place_day": item(50.0, unit="reablement_place_day", index="pss"),
+            "virtual_ward_place_day": item(80.0, unit="virtual_ward_place_day"),
+        },
+        "assumptions": {
+            "care_home_stay_years": {"value": 2.0, "unit": "years", "source": "t"},
+            "homecare_package_weeks": {"value": 52.0, "unit": "weeks", "source": "t"},
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def rows(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    return {r.component: r for r in frame.itertuples(index=False)}
+
+
+# -- benefit arithmetic ----------------------------------------------------------------------
+
+
+def test_each_component_by_hand():
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = 93.0  # −7/week
+    scen[("admissions_per_week", "total")] = 68.0  # −2/week, of which readmissions −0.5
+    scen[("readmissions_per_week", "total")] = 4.5
+    scen[("beds_occupied", "total")] = 8.0  # −2 beds
+    scen[("permanent_care_admissions_per_year", "total")] = 40.0  # −10/year
+    scen[("homecare_package_hours_per_year", "total")] = 930.0  # −70
+    scen[("capacity_funded", "reablement")] = 110.0  # +10 places
+    out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
+    # 7 bed days/week × 365/7 = 365 bed days/year × £100
+    assert out["acute_nr2r_bed_days"].central == pytest.approx(36_500)
+    # first admissions −1.5/week × 365/7 × £1,000 = 1.5 × 52.142857 × 1000
+    assert out["admissions_avoided"].central == pytest.approx(78_214.285714)
+    assert out["readmissions"].central == pytest.approx(26_071.428571)  # 0.5 × 52.142857 × 1000
+    assert out["short_term_bed_days"].central == pytest.approx(219_000)  # 2 × 365 × £300
+    assert out["short_term_bed_days"].in_net  # beds unlimited (spot purchase): occupied days are the cost
+    # 10 admissions × 2 years × 365/7 weeks × £700/week = 10 × 73,000
+    assert out["long_term_care"].central == pytest.approx(730_000)
+    assert out["homecare_hours"].central == pytest.approx(72_800)  # 70 h/week × 52 weeks × £20
+    assert out["funded_capacity_reablement"].central == pytest.approx(-182_500)  # −10 × 365 × £50
+    assert out["funded_capacity_beds"].central == 0  # unlimited in both runs
+    assert out["funded_capacity_home_ward"].central == 0
+    # 36,500 + 78,214.29 + 26,071.43 + 219,000 + 730,000 + 72,800 − 182,500
+    assert out["net"].central == pytest.approx(980_085.714286)
+    assert out["acute_nr2r_bed_days"].volume_change_central == pytest.approx(-365)
+    assert out["long_term_care"].volume_change_central == pytest.approx(-10 * 2 * 365 / 7)
+    assert out["acute_nr2r_bed_days"].category == "capacity released"
+    assert out["homecare_hours"].category == "cost-out"
+    assert out["funded_capacity_reablement"].category == "cost (funded capacity)"
+
+
+def test_range_is_p10_low_costs_median_central_p90_high_costs():
+    base = dict(BASE)
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = [93.0, 86.0, 79.0]  # −7, −14, −21 a week
+    frame = benefit(reps(base, 3), reps(scen, 3), costs_from_dict(table()))
+    r = rows(frame)["acute_nr2r_bed_days"]
+    # bed days saved a year: 365, 730, 1095.
+    # low:  £50 × (365, 730, 1095) = 18,250, 36,500, 54,750; P10 (linear) at rank 0.2: 18,250 + 0.2 × 18,250
+    assert r.low == pytest.approx(21_900)
+    assert r.central == pytest.approx(73_000)  # median of £100 × ... = 73,000
+    # high: £200 × ... = 73,000, 146,000, 219,000; P90 at rank 1.8: 146,000 + 0.8 × 73,000
+    assert r.high == pytest.approx(204_400)
+    assert (r.unit_cost_low, r.unit_cost_central, r.unit_cost_high) == (50, 100, 200)
+    assert "P10" in frame.attrs["range_method"]
+
+
+def test_net_is_quantile_of_per_replication_sums():
+    scen = dict(BASE)
+    # replication 0 saves 7 bed days/week; replication 1 saves 10 admissions/year to care homes
+    scen[("delayed_bed_days_per_week", "total")] = [93.0, 100.0]
+    scen[("permanent_care_admissions_per_year", "total")] = [50.0, 40.0]
+    out = rows(benefit(reps(BASE, 2), reps(scen, 2), costs_from_dict(table())))
+    # per replication net: 36,500 and 730,000; median = 383,250. The care-home cost has no range
+    # (low = high = central), so only the bed-day cost moves between cases.
+    assert out["net"].central == pytest.approx(383_250)
+    # low case uses £50 for the bed day: 18,250 and 730,000 → P10 = 18,250 + 0.1 × 711,750
+    assert out["net"].low == pytest.approx(89_425)
+    # the sum of the component rows' P10s differs: bed days (18,250, 0) → 0.1 × 18,250 = 1,825;
+    # care (0, 730,000) → 0.1 × 730,000 = 73,000; together 74,825, not 89,425
+    assert out["acute_nr2r_bed_days"].low + out["long_term_care"].low == pytest.approx(74_825)
+    # high case uses £200: 73,000 and 730,000 → P90 = 73,000 + 0.9 × 657,000
+    assert out["net"].high == pytest.approx(664_300)
+
+
+def test_frame_against_itself_is_exactly_zero():
+    rng = np.random.default_rng(1)
+    values = {key: list(rng.uniform(1, 100, 5)) for key in BASE}
+    values[("capacity_funded", "beds")] = [NAN] * 5
+    frame = reps(values)
+    out = benefit(frame, frame.copy(), load_costs())
+    for column in ("low", "central", "high", "volume_change_central"):
+        values = out[column].to_numpy()
+        values = values[~np.isnan(values)] if column == "volume_change_central" else values
+        assert np.all(values == 0), column
+        assert not np.any(np.signbit(values)), column  # no −0.0
+
+
+def test_funded_empty_beds_cost_money():
+    base = dict(BASE)
+    base[("capacity_funded", "beds")] = 50.0
+    scen = dict(base)
+    scen[("capacity_funded", "beds")] = 60.0  # +10 funded beds, nothing else changes
+    costs = load_costs()
+    out = rows(benefit(reps(base, 4), reps(scen, 4), costs))
+    # default funded bed day: £565 (low £534, high £640), 2024/25, so −10 × 365 × cost
+    assert out["net"].central == pytest.approx(-10 * 365 * 565)
+    assert out["net"].low == pytest.approx(-10 * 365 * 534)
+    assert out["net"].high == pytest.approx(-10 * 365 * 640)
+    assert out["funded_capacity_beds"].central == pytest.approx(-2_062_250)
+    assert not out["short_term_bed_days"].in_net  # funded beds: occupied days are inside the funded cost
+
+
+def test_unlimited_in_one_run_only_is_an_error():
+    scen = dict(BASE)
+    scen[("capacity_funded", "beds")] = 60.0  # baseline unlimited (NaN)
+    with pytest.raises(InputError, match=r"capacity_funded beds: unlimited in the baseline only"):
+        benefit(reps(BASE), reps(scen), costs_from_dict(table()))
+
+
+def test_mismatched_replications_are_an_error():
+    with pytest.raises(InputError, match="replications differ"):
+        benefit(reps(BASE, 2), reps(BASE, 3), costs_from_dict(table()))
+
+
+def test_missing_kpi_is_an_error():
+    frame = reps(BASE)
+    frame = frame[frame["kpi"] != "readmissions_per_week"]
+    with pytest.raises(InputError, match="readmissions_per_week"):
+        benefit(frame, frame, costs_from_dict(table()))
+
+
+# -- run rate -------------------------------------------------------------------------------
+
+
+def test_run_rate_by_hand():
+    base = {
+        ("admissions_per_week", "total"): 70.0,  # 3,650 a year
+        ("pathway_share_p1", "total"): 0.3,
+        ("pathway_share_p2", "total"): 0.1,
+        ("pathway_share_p3", "total"): 0.1,  # complex share 0.5 → 1,825 complex discharges a year
+        ("nr2r_los_days", "total"): 5.0,
+        ("bed_los_days", "total"): 20.0,
+        ("beds_occupied", "total"): 10.0,  # 10 × 365 ÷ 20 = 182.5 stays a year
+        ("admissions_avoided_per_week", "total"): 3.0,
+        ("bed_home_proportion", "total"): 0.8,
+        ("people_per_year", "home_after_bed"): 80.0,  # 80 ÷ 0.8 = 100 exits home or to care a year
+        ("reablement_effectiveness_hours", "total"): 5.0,
+        ("reablement_starts_per_week", "total"): 7.0,  # 365 a year
+    }
+    scen = dict(base)
+    scen[("nr2r_los_days", "total")] = 4.0  # −1 day
+    scen[("bed_los_days", "total")] = 18.0  # −2 days
+    scen[("admissions_avoided_per_week", "total")] = 4.0  # +1 a week
+    scen[("bed_home_proportion", "total")] = 0.85  # +0.05
+    scen[("reablement_effectiveness_hours", "total")] = 6.0  # +1 hour/week
+    summary = reps(base).rename(columns={"value": "mean"})
+    out = {r.item: r for r in run_rate(summary, reps(scen), costs_from_dict(table())).itertuples(index=False)}
+    assert out["nr2r_los"].central == pytest.approx(182_500)  # 1 × 1,825 × £100
+    assert out["bed_los"].central == pytest.approx(109_500)  # 2 × 182.5 × £300
+    assert out["admissions_avoided"].central == pytest.approx(52_142.857143)  # 1 × 365/7 × £1,000
+    assert out["bed_home_proportion"].central == pytest.approx(365_000)  # 0.05 × 100 × 2 × 365/7 × £700
+    assert out["reablement_effectiveness"].central == pytest.approx(379_600)  # 1 × 365 × 52 × £20
+    assert out["total"].central == pytest.approx(1_088_742.857143)
+    assert out["nr2r_los"].low == pytest.approx(91_250)  # at the low bed-day cost £50
+    assert "sustained" in out["total"].note
+
+
+# -- cost table -----------------------------------------------------------------------------
+
+
+def test_inflation_conversion_by_hand():
+    costs = table()
+    costs["costs"]["care_home_week"] = item(700.0, 600.0, 900.0, unit="care_home_week", price_year="2023/24", index="pss")
+    uc = costs_from_dict(costs).unit_cost("long_term_care")
+    # levels 120 → 124.8: factor 1.04
+    assert (uc.low, uc.central, uc.high) == pytest.approx((624.0, 728.0, 936.0))
+    assert uc.price_year == "2024/25" and uc.original_price_year == "2023/24"
+
+
+def test_default_table_conversions_by_hand():
+    costs = load_costs()
+    # care home £1,033.80 (2023/24, PSS) × 136.4 / 131.1
+    assert costs.unit_cost("long_term_care").central == pytest.approx(1033.8 * 136.4 / 131.1)
+    assert costs.unit_cost("long_term_care").central == pytest.approx(1075.59, abs=0.01)
+    # virtual ward £68.49 (2022/23, NHSCII) × 124.8 / 117.1 ≈ £72.99
+    assert costs.unit_cost("funded_capacity_home_ward").central == pytest.approx(72.99, abs=0.01)
+    assert costs.unit_cost("admissions_avoided").central == 2711.0  # already 2024/25
+
+
+def test_default_table_loads_and_is_traceable():
+    costs = load_costs(DEFAULT_COSTS_PATH)
+    assert costs.price_year == "2024/25"
+    for key, c in costs.file.costs.items():
+        assert c.source.strip(), key
+        assert re.fullmatch(r"\d{4}/\d{2}", c.price_year), key
+        assert c.price_year in costs.file.indices[c.index].levels, key
+        assert c.low <= c.value <= c.high, key
+    for key, a in costs.file.assumptions.items():
+        assert a.source.strip(), key
+    for name, index in costs.file.indices.items():
+        assert index.source.strip(), name
+
+
+def test_missing_index_year_is_an_error():
+    data = table()
+    data["costs"]["nel_admission"]["price_year"] = "2016/17"
+    with pytest.raises(InputError, match=r"costs\.nel_admission\.price_year = '2016/17': no nhscii index level"):
+        costs_from_dict(data, "t.toml")
+    data = table(target_price_year="2025/26")
+    with pytest.raises(InputError, match=r"target_price_year = '2025/26'"):
+        costs_from_dict(data, "t.toml")
+
+
+DEFAULT_TEXT = DEFAULT_COSTS_PATH.read_text()
+
+
+def _broken(tmp_path, old: str, new: str):
+    assert old in DEFAULT_TEXT, old
+    path = tmp_path / "broken.toml"
+    path.write_text(DEFAULT_TEXT.replace(old, new, 1))
+    with pytest.raises(InputError) as info:
+        load_costs(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    return message
+
+
+def test_bad_table_missing_source(tmp_path):
+    line = next(l for l in DEFAULT_TEXT.splitlines() if l.startswith('source = "Homecare Association'))
+    message = _broken(tmp_path, line + "\n", "")
+    assert message.endswith("costs.homecare_hour.source: missing required key")
+    message = _broken(tmp_path, line, 'source = "  "')
+    assert "costs.homecare_hour.source = '  '" in message
+
+
+def test_bad_table_unknown_unit(tmp_path):
+    message = _broken(tmp_path, 'unit = "homecare_hour"', 'unit = "homecare_minute"')
+    assert "costs.homecare_hour.unit = 'homecare_minute'" in message
+
+
+def test_bad_table_negative_cost(tmp_path):
+    message = _broken(tmp_path, "value = 2711.0", "value = -2711.0")
+    assert "costs.nel_admission.value = -2711.0" in message and "greater than or equal to 0" in message
+
+
+def test_bad_table_low_above_central(tmp_path):
+    message = _broken(tmp_path, "low = 826.0", "low = 3000.0")
+    assert "costs.nel_admission" in message and "low = 3000, value = 2711" in message
+
+
+def test_bad_table_unknown_key(tmp_path):
+    message = _broken(tmp_path, "value = 28.53", "value = 28.53\ncolour = 1")
+    assert "costs.homecare_hour.colour: unknown key" in message
+
+
+def test_bad_table_unit_mismatch_for_component(tmp_path):
+    message = _broken(tmp_path, 'unit = "reablement_place_day"', 'unit = "reablement_episode"')
+    assert "costs.reablement_place_day.unit = 'reablement_episode'" in message
+    assert "funded_capacity_reablement" in message and "mixing units" in message
+    # pointing a component at a per-episode item is refused the same way
+    message = _broken(tmp_path, 'target_price_year = "2024/25"', 'target_price_year = "2024/25"\nuse = { funded_capacity_reablement = "reablement_episode" }')
+    assert "costs.reablement_episode.unit = 'reablement_episode'" in message and "mixing units" in message
+
+
+def test_bad_table_missing_assumption(tmp_path):
+    message = _broken(tmp_path, "[assumptions.homecare_package_weeks]", "[assumptions.homecare_weeks]")
+    assert "assumptions.homecare_package_weeks: missing required key" in message
+
+
+# -- end to end on a short simulation --------------------------------------------------------
+
+
+def test_benefit_on_a_short_run():
+    from helpers import baseline, modify
+    from sim.runner import run
+
+    base = modify(baseline(), {"run.years": 0.25, "run.replications": 2})
+    more_beds = modify(base, {"beds.sites.hub_1.beds": base.beds.sites["hub_1"].beds + 10})
+    rb, rs = run(base), run(more_beds)
+    costs = load_costs()
+    out = rows(benefit(rb.replications, rs.replications, costs))
+    assert out["funded_capacity_beds"].central == pytest.approx(-10 * 365 * 565)
+    assert all(np.isfinite([r.central for r in out.values()]))
+    rr = run_rate(rb.summary, rs.replications, costs)
+    assert np.isfinite(rr["central"]).all()
