@@ -189,7 +189,7 @@ def compare(
         "timings": {**result.timings, "wall_seconds": round(time.perf_counter() - started, 3)},
         "baseline": base.model_dump(mode="json"),
         "scenarios": {name: s.model_dump(mode="json") for name, s in others.items()},
-        "costs": cost_table.model_dump(mode="json"),
+        "costs": cost_table.file.model_dump(mode="json"),
     }
     try:
         folder = write_folder(out, tables, manifest_data)

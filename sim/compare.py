@@ -23,7 +23,10 @@ KEYS = ["replication", "kpi", "scope", "unit"]
 # that makes an improvement positive.
 PEOPLE = (
     ("fewer_people_admitted", "admitted", -1),
-    ("more_people_home_from_hospital", "home_from_hospital", +1),
+    # "more people going directly home after hospital instead of a bedded setting": fewer
+    # people discharged to a short-term bed or care home (not more P0/P1 discharges, which
+    # also fall when admissions are avoided)
+    ("more_people_home_instead_of_bedded_care", "bedded_from_hospital", -1),
     ("more_people_home_after_short_term_bed", "home_after_bed", +1),
     ("more_people_receiving_reablement", "reablement", +1),
     ("fewer_permanent_care_admissions", "permanent_care", -1),

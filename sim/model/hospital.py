@@ -81,8 +81,8 @@ def complex_stay(system, person):
     system.acute_occupied.change(env.now, -1)
     system.in_acute -= 1
     _record_discharge(system, pathway, admitted, ready, env.now)
+    system.count_person("home_from_hospital" if pathway == "p1" else "bedded_from_hospital", person, env.now)
     if pathway == "p1":
-        system.count_person("home_from_hospital", person, env.now)
         yield from reablement.episode(system, person, site, "hospital", joined)
     elif pathway == "p2":
         yield from beds.episode(system, person, site, "hospital", joined)
