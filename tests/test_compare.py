@@ -49,3 +49,39 @@ def test_scenarios_are_run_with_the_baseline_run_settings():
     assert result.seed == comparison.baseline.seed
     assert result.scenario.run == base.run
     assert result.replications["replication"].nunique() == 2
+
+
+def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp_path):
+    """+40 beds at the least-used site: the beds cost 40 × 365 × the funded bed-day cost
+    (≈ £8m a year) whether used or not, while the most the extra beds could save is the P2
+    queue's acute bed days (≈ 10 people waiting × 365 × ≈ £430 ≈ £1.6m): net must be negative."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    extra = tmp_path / "beds_plus_40.toml"
+    baseline_file = Path("scenarios/baseline.toml").resolve()
+    extra.write_text(
+        f'extends = "{baseline_file}"\n[meta]\nname = "beds_plus_40"\n[beds.sites.hub_6]\nbeds = 62\n'
+    )
+    out = tmp_path / "cmp"
+    icsim = str(Path(sys.executable).parent / "icsim")
+    subprocess.run(
+        [icsim, "compare", "scenarios/baseline.toml", str(extra), "-n", "3", "--years", "0.5", "--out", str(out), "-q"],
+        check=True,
+    )
+    names = {p.name for p in out.iterdir()}
+    assert {"manifest.json", "kpi_deltas.csv", "people.csv", "benefit.csv", "run_rate.csv"} <= names
+    deltas = pd.read_csv(out / "kpi_deltas.csv")
+    assert list(deltas.columns[:9]) == ["scenario", "kpi", "scope", "unit", "baseline", "scenario_value", "delta", "ci95_low", "ci95_high"]
+    funded = deltas[(deltas.kpi == "capacity_funded") & (deltas.scope == "beds")].iloc[0]
+    assert funded.delta == 40
+    benefit = pd.read_csv(out / "benefit.csv").set_index("component")
+    assert benefit.loc["net", "central"] < 0 and benefit.loc["net", "high"] < 0
+    assert benefit.loc["funded_capacity_beds", "central"] < -7e6
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenarios"]["beds_plus_40"]["beds"]["sites"]["hub_6"]["beds"] == 62
+    assert manifest["costs"]["target_price_year"]
