@@ -96,8 +96,9 @@ def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
     return write_folder(out, tables, manifest_data)
 
 
-def write_folder(out: Path, tables: dict, manifest_data: dict) -> Path:
-    """Write `<name>.csv` for each table and manifest.json, all or nothing."""
+def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None) -> Path:
+    """Write `<name>.csv` for each table, manifest.json and any other `<name>.json`
+    documents, all or nothing."""
     out = Path(out)
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,8 @@ def write_folder(out: Path, tables: dict, manifest_data: dict) -> Path:
         staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         for name, table in tables.items():
             table.to_csv(staging / f"{name}.csv", index=False)
-        (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
+        for name, document in {"manifest": manifest_data, **(documents or {})}.items():
+            (staging / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
         if out.exists():
             out.rmdir()  # empty (checked above)
         os.replace(staging, out)

@@ -32,6 +32,7 @@ def episode(system, person, site: str, source: str, joined: float):
     reablement.record_start(system, "beds", source, joined)
     m.count("beds.admissions", site, env.now)
     admitted = env.now
+    record = system.records.episode(person, "bed", source, site, joined, admitted) if system.records is not None else None
     yield env.timeout(person.bed_los * system.los_multiplier[site])
     outcome = person.bed_outcome
     p1_site = None
@@ -56,6 +57,8 @@ def episode(system, person, site: str, source: str, joined: float):
         m.count("beds.discharges", scope, now)
         m.count("beds.los_days", scope, now, now - admitted)
     m.count("beds.outcomes", outcome, now)
+    if record is not None:
+        record["end"], record["outcome"] = now, outcome
     if outcome in ("home", "home_with_p1"):
         system.count_person("home_after_bed", person, now)
     if outcome == "home":

@@ -86,8 +86,13 @@ def home_ward_stay(system, person, site: str):
     env, ward = system.env, system.home_ward
     ward.occupy(site, person)
     system.monitor.count("home_ward.starts", "total", env.now)
+    record = None
+    if system.records is not None:
+        record = system.records.episode(person, "home_ward", "front_door", None, env.now, env.now)
     yield env.timeout(person.hw_los)
     ward.release(site)
+    if record is not None:
+        record["end"], record["outcome"] = env.now, "escalated" if person.hw_escalates else "home"
     if person.hw_escalates:
         system.monitor.count("home_ward.escalations", "total", env.now)
         hospital.admit(system, person)

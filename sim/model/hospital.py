@@ -31,6 +31,8 @@ def _death(system, person, t: float) -> None:
     died = t + person.clinical_los
     system.monitor.interval("acute.occupied", "total", t, died)
     system.monitor.count("hospital.deaths", "total", died)
+    if system.records is not None:
+        system.records.spell(person, t, None, died, "died")
     system.leave(person, "died", died)
 
 
@@ -43,6 +45,8 @@ def _p0_stay(system, person, t: float) -> None:
     m.interval("acute.delayed", "process", ready, can_leave)
     m.interval("acute.delayed", "awaiting_discharge_day", can_leave, leave)
     _record_discharge(system, "p0", t, ready, leave)
+    if system.records is not None:
+        system.records.spell(person, t, ready, leave, "P0")
     system.count_person("home_from_hospital", person, leave)
     if person.readmit_after_p0:
         system.call_at(leave + person.readmit_delay, front_door.readmit, system, person, True)
@@ -62,8 +66,11 @@ def complex_stay(system, person):
     admitted = env.now
     system.acute_occupied.change(admitted, 1)
     system.in_acute += 1
+    record = system.records.spell(person, admitted) if system.records is not None else None
     yield env.timeout(person.clinical_los)
     ready = env.now
+    if record is not None:
+        record["ready"] = ready
     yield from system.hold(system.acute_delayed["process"], env.timeout(person.discharge_process))
     pathway = PATHWAYS[person.pathway]
     joined = env.now
@@ -81,6 +88,8 @@ def complex_stay(system, person):
     system.acute_occupied.change(env.now, -1)
     system.in_acute -= 1
     _record_discharge(system, pathway, admitted, ready, env.now)
+    if record is not None:
+        record["discharge"], record["pathway"] = env.now, pathway.upper()
     system.count_person("home_from_hospital" if pathway == "p1" else "bedded_from_hospital", person, env.now)
     if pathway == "p1":
         yield from reablement.episode(system, person, site, "hospital", joined)

@@ -25,10 +25,19 @@ def episode(system, person, site: str, source: str, joined: float):
     service.occupy(site, person)
     record_start(system, "reablement", source, joined)
     system.count_person("reablement", person, env.now)
+    record = None
+    if system.records is not None:
+        record = system.records.episode(person, "reablement", source, None, joined, env.now)
+        record["hours_start"] = person.hours_start
     yield env.timeout(person.reablement_duration)
     service.release(site)
     outcome = person.reablement_outcome
     now = env.now
+    if record is not None:
+        record["end"], record["outcome"] = now, outcome
+        record["hours_end"] = (
+            {"independent": 0.0, "ongoing_homecare": person.hours_start * person.hours_retained}.get(outcome)
+        )
     m.count("reablement.ends", outcome, now)
     if outcome in ("independent", "ongoing_homecare"):
         hours_end = 0.0 if outcome == "independent" else person.hours_start * person.hours_retained

@@ -21,6 +21,7 @@ from ..streams import Streams
 from . import beds, front_door, hospital
 from .calendar import Calendar
 from .people import AttributePool
+from .records import Records
 from .service import Service
 
 ALL = "all"  # the single site of a one-site service
@@ -34,10 +35,11 @@ class ReplicationOutput:
     daily: dict[tuple[str, str], np.ndarray]
     end_state: dict[str, float] = field(default_factory=dict)
     trace: list | None = None
+    records: Records | None = None
 
 
 class System:
-    def __init__(self, scenario: Scenario, seed: int, replication: int, trace: bool = False):
+    def __init__(self, scenario: Scenario, seed: int, replication: int, trace: bool = False, records: bool = False):
         self.s = scenario
         self.env = simpy.Environment()
         self.end = float(scenario.end_day)
@@ -45,6 +47,7 @@ class System:
         self.calendar = Calendar(scenario)
         self.streams = Streams(seed, replication)
         self.trace: list | None = [] if trace else None
+        self.records: Records | None = Records() if records else None
         self.pools = {
             name: AttributePool(scenario, self.streams, name)
             for name in ("front_door", "readmission", "community")
@@ -151,9 +154,14 @@ class System:
         return state
 
 
-def simulate(scenario: Scenario, replication: int, seed: int | None = None, trace: bool = False) -> ReplicationOutput:
-    """Run one replication of `scenario` (seed defaults to the scenario's)."""
-    system = System(scenario, scenario.run.seed if seed is None else seed, replication, trace)
+def simulate(
+    scenario: Scenario, replication: int, seed: int | None = None, trace: bool = False, records: bool = False
+) -> ReplicationOutput:
+    """Run one replication of `scenario` (seed defaults to the scenario's).
+
+    trace: every service event (for verification); records: patient-level spells and episodes.
+    """
+    system = System(scenario, scenario.run.seed if seed is None else seed, replication, trace, records)
     system.run()
-    return ReplicationOutput(replication, system.monitor.arrays(), system.end_state(), system.trace)
+    return ReplicationOutput(replication, system.monitor.arrays(), system.end_state(), system.trace, system.records)
 
