@@ -1,8 +1,9 @@
 """A synthetic historic extract in the data contract (docs/data-contract.md), from a known truth.
 
-One replication of a "truth" scenario is simulated with patient-level records; spells admitted
-and episodes referred within the history window are written as `spells.csv` and
-`ic_episodes.csv`, right-censored at the extract date (the end of the window), with the truth
+One replication of a "truth" scenario is simulated with patient-level records; spells and
+episodes active at any time in the history window (as an extract of activity in a period
+would hold) are written as `spells.csv` and `ic_episodes.csv`, right-censored at the extract
+date (the end of the window), with the truth
 saved beside them (`truth.json`, loadable by `icsim run`). With `faults`, realistic data
 faults are injected and counted in `faults.json`, so that the quality checks can be tested.
 """
@@ -48,12 +49,12 @@ def synthesize(truth: Scenario, years: float, seed: int, out: Path, faults: bool
             "pathway": r["pathway"] if clock(r["discharge"]) else None, "site": "acute",
         }
         for r in records.spells
-        if first <= r["admission"] < last
+        if r["admission"] < last and (r["discharge"] is None or r["discharge"] >= first)  # active in the window
     ]  # fmt: skip
     episodes = []
     for r in records.episodes:
-        if not first <= r["referral"] < last:
-            continue
+        if r["referral"] >= last or (r["end"] is not None and r["end"] < first):
+            continue  # not active in the window
         end = clock(r["end"])
         episodes.append({
             "person_id": f"P{r['pid']:07d}", "service": r["service"], "site": r["site"],
@@ -139,7 +140,7 @@ def inject_faults(spells: pd.DataFrame, episodes: pd.DataFrame, rng: np.random.G
         spells.iat[i, spells.columns.get_loc("admission_ts")] = at.isoformat(timespec="seconds") + "+01:00"
     for i in spaced:
         spells.iat[i, spells.columns.get_loc("admission_ts")] = spells.iloc[i]["admission_ts"].replace("T", " ")
-    duplicated = pick(k, set())
+    duplicated = pick(k, used)  # untouched rows, so each fault is counted once
     spells = pd.concat([spells, spells.iloc[duplicated]], ignore_index=True)
     return spells, episodes, {
         "spells_rows_before_faults": n,

@@ -1,0 +1,90 @@
+"""Observed KPIs from a historic extract, computed by the same code as simulated ones.
+
+The extract is turned into the model's daily accumulators (admissions by day, stays summed on
+the day of discharge, bed-days integrated over days, ...) on the simulation's day grid, and
+`sim.kpis.replication_kpis` does the rest, so observed and simulated KPIs share one definition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..kpis import replication_kpis
+from ..monitor import Monitor
+from ..scenario import Scenario
+
+SOURCE_TO_MODEL = {"hospital_discharge": "hospital", "community": "community", "front_door": "front_door"}
+# KPIs an extract can show, compared in validation (queues and delay reasons are not in the contract)
+OBSERVABLE = (
+    ("admissions_per_week", "total"), ("home_ward_starts_per_week", "total"), ("reablement_starts_per_week", "total"),
+    ("bed_los_days", "total"), ("nr2r_los_days", "total"), ("pathway_share_p0", "total"), ("pathway_share_p1", "total"),
+    ("pathway_share_p2", "total"), ("pathway_share_p3", "total"), ("beds_occupied", "total"),
+    ("acute_beds_occupied", "total"), ("reablement_effectiveness_hours", "total"),
+)  # fmt: skip
+
+
+def _days(series: pd.Series, origin: pd.Timestamp) -> np.ndarray:
+    """Timestamps -> simulation days (NaT -> NaN); anything before the grid starts at day 0."""
+    return np.maximum(((series - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float), 0.0)
+
+
+def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scenario) -> dict:
+    """The extract as the model's daily accumulators on `scenario`'s day grid.
+
+    `scenario.run.start_date` must be the first day of the history; the warm-up days before it
+    stay empty. Open stays (blank end) count up to the end of the history.
+    """
+    origin = pd.Timestamp(scenario.run.start_date) - pd.Timedelta(days=scenario.run.warmup_days)
+    end = float(scenario.end_day)
+    m = Monitor(scenario.end_day)
+    admit = _days(spells["admission_ts"], origin)
+    ready = _days(spells["ready_ts"], origin)
+    leave = _days(spells["discharge_ts"], origin)
+    for a, r, d, pathway in zip(admit, ready, leave, spells["pathway"].fillna(""), strict=True):
+        m.interval("acute.occupied", "total", a, d if d == d else end)
+        m.count("hospital.admissions", "total", a)
+        if pathway == "died" and d == d:
+            m.count("hospital.deaths", "total", d)
+        elif pathway in ("P0", "P1", "P2", "P3") and d == d and r == r:
+            p = pathway.lower()
+            m.count("hospital.discharges", p, d)
+            m.count("hospital.nr2r_days", p, d, d - r)
+            m.count("hospital.los_days", p, d, d - a)
+    start = _days(episodes["start_ts"], origin)
+    stop = _days(episodes["end_ts"], origin)
+    rows = zip(
+        episodes["service"], episodes["site"].fillna(""), episodes["source"], start, stop, episodes["outcome"].fillna(""),
+        episodes["care_hours_start"].to_numpy(dtype=float), episodes["care_hours_end"].to_numpy(dtype=float), strict=True,
+    )
+    for service, site, source, s, e, outcome, hours_start, hours_end in rows:
+        if s != s:  # referred, not started
+            continue
+        if service == "home_ward":
+            m.count("home_ward.starts", "total", s)
+        elif service == "reablement":
+            m.count("reablement.starts", SOURCE_TO_MODEL[source], s)
+            m.interval("reablement.occupied", "all", s, e if e == e else end)
+            if e == e and outcome in ("home", "home_with_care") and hours_start == hours_start:
+                ended = 0.0 if outcome == "home" else (hours_end if hours_end == hours_end else np.nan)
+                if ended == ended:
+                    m.count("reablement.hours_reduction", "total", e, hours_start - ended)
+                    m.count("reablement.hours_reduction_n", "total", e)
+        elif service == "bed":
+            m.interval("beds.occupied", site, s, e if e == e else end)
+            if e == e:
+                for scope in ("total", site):
+                    m.count("beds.discharges", scope, e)
+                    m.count("beds.los_days", scope, e, e - s)
+                model_outcome = {"home": "home", "home_with_care": "home_with_p1"}.get(outcome, outcome)
+                m.count("beds.outcomes", model_outcome, e)
+    return m.arrays()
+
+
+def observed_kpis(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary, weekly) of the observable KPIs over the history, as for one replication."""
+    summary, weekly = replication_kpis(observed_daily(spells, episodes, scenario), scenario, replication=0)
+    keep = pd.MultiIndex.from_tuples(OBSERVABLE)
+    pick = lambda frame: frame[pd.MultiIndex.from_frame(frame[["kpi", "scope"]]).isin(keep)].drop(columns="replication")  # noqa: E731
+    return pick(summary).reset_index(drop=True), pick(weekly).reset_index(drop=True)
+

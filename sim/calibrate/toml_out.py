@@ -1,0 +1,68 @@
+"""Write a scenario override file (TOML) with a comment on every figure.
+
+A small emitter for the shapes scenarios use (numbers, strings, dates, arrays of numbers,
+inline distribution tables); TOML writers in libraries drop comments, and here every fitted
+figure must say where it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Entry:
+    key: str
+    value: object
+    comment: str = ""
+
+
+@dataclass
+class Section:
+    name: str  # dotted table name, e.g. "beds.sites.hub_1"
+    entries: list[Entry] = field(default_factory=list)
+    comment: str = ""
+
+    def add(self, key: str, value: object, comment: str = "") -> None:
+        self.entries.append(Entry(key, value, comment))
+
+
+def value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot write non-finite value {value!r} to a scenario")
+        return repr(round(value, 6))
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {value_text(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def render(header: list[str], top: list[Entry], sections: list[Section]) -> str:
+    lines = [f"# {line}" if line else "#" for line in header]
+    for entry in top:
+        lines += _entry(entry)
+    for section in sections:
+        lines.append("")
+        if section.comment:
+            lines += [f"# {line}" for line in section.comment.splitlines()]
+        lines.append(f"[{section.name}]")
+        for entry in section.entries:
+            lines += _entry(entry)
+    return "\n".join(lines) + "\n"
+
+
+def _entry(entry: Entry) -> list[str]:
+    comment = [f"# {line}" for line in entry.comment.splitlines()] if entry.comment else []
+    return comment + [f"{entry.key} = {value_text(entry.value)}"]
