@@ -127,6 +127,43 @@ def synth(
                       markup=False, highlight=False)
 
 
+@app.command()
+def calibrate(
+    extract: Path = typer.Argument(..., help="Folder with spells.csv and ic_episodes.csv (docs/data-contract.md)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Calibration folder to write, e.g. calibration/leeds-2025 (must not exist yet or be empty)."),
+    base: Path = typer.Option(Path("scenarios/baseline.toml"), "--base", help="Scenario for what the extract cannot identify."),
+    train_until: Optional[str] = typer.Option(None, "--train-until", help="Backtest: fit on data before this date (YYYY-MM-DD) and score the forecast after it."),
+    replications: int = typer.Option(20, "--replications", "-n", help="Replications for the validation band."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes for the validation runs."),
+) -> None:
+    """Fit a scenario to a historic extract: data-quality report, params.toml, validation (or backtest)."""
+    from .calibrate import calibrate as run_calibration
+
+    try:
+        _positive("--replications", replications, 2)
+        _positive("--workers", workers, 1)
+        cutoff = None
+        if train_until is not None:
+            try:
+                cutoff = dt.date.fromisoformat(train_until)
+            except ValueError:
+                raise InputError(f"--train-until = {train_until!r}: expected a date YYYY-MM-DD") from None
+        check_out_dir(out)
+        folder = run_calibration(extract, out, base, cutoff, replications, workers, sys.argv)
+    except InputError as exc:
+        _fail(str(exc))
+    table = pd.read_csv(folder / ("backtest.csv" if cutoff else "validation.csv"))
+    view = Table(title=f"{'backtest' if cutoff else 'validation'}: simulated vs observed weekly KPIs", title_justify="left")
+    for column in ("KPI", "observed", "simulated", "MAPE %", "weeks in 95% band"):
+        view.add_column(column, justify="left" if column == "KPI" else "right", no_wrap=True)
+    for row in table.itertuples():
+        view.add_row(row.kpi, _fmt(row.observed_mean, row.unit), _fmt(row.simulated_mean, row.unit),
+                     f"{row.mape_percent:.1f}", f"{100 * row.share_weeks_in_95_band:.0f}%")
+    out_console.print(view)
+    out_console.print(f"calibrated scenario: {folder}/params.toml (run it with: icsim run {folder}/params.toml)",
+                      markup=False, highlight=False)
+
+
 HEADLINE_KPIS = (
     "nr2r_los_days", "bed_los_days", "bed_home_proportion", "admissions_per_week", "admissions_avoided_per_week",
     "reablement_starts_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days", "delayed_bed_days_per_week",

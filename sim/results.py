@@ -6,6 +6,7 @@ folder never holds a half-written file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -99,20 +100,27 @@ def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
 def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None) -> Path:
     """Write `<name>.csv` for each table, manifest.json and any other `<name>.json`
     documents, all or nothing."""
+    with staged(out) as staging:
+        for name, table in tables.items():
+            table.to_csv(staging / f"{name}.csv", index=False)
+        for name, document in {"manifest": manifest_data, **(documents or {})}.items():
+            (staging / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+    return Path(out)
+
+
+@contextlib.contextmanager
+def staged(out: Path):
+    """A private staging folder beside `out`, renamed to `out` when the block succeeds."""
     out = Path(out)
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
-        for name, table in tables.items():
-            table.to_csv(staging / f"{name}.csv", index=False)
-        for name, document in {"manifest": manifest_data, **(documents or {})}.items():
-            (staging / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+        yield staging
         if out.exists():
             out.rmdir()  # empty (checked above)
         os.replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out

@@ -41,7 +41,7 @@ def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scena
     admit = _days(spells["admission_ts"], origin)
     ready = _days(spells["ready_ts"], origin)
     leave = _days(spells["discharge_ts"], origin)
-    for a, r, d, pathway in zip(admit, ready, leave, spells["pathway"].fillna(""), strict=True):
+    for a, r, d, pathway in zip(admit, ready, leave, spells["pathway"].astype(object).fillna(""), strict=True):
         m.interval("acute.occupied", "total", a, d if d == d else end)
         m.count("hospital.admissions", "total", a)
         if pathway == "died" and d == d:
@@ -54,7 +54,7 @@ def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scena
     start = _days(episodes["start_ts"], origin)
     stop = _days(episodes["end_ts"], origin)
     rows = zip(
-        episodes["service"], episodes["site"].fillna(""), episodes["source"], start, stop, episodes["outcome"].fillna(""),
+        episodes["service"], episodes["site"].astype(object).fillna(""), episodes["source"], start, stop, episodes["outcome"].astype(object).fillna(""),
         episodes["care_hours_start"].to_numpy(dtype=float), episodes["care_hours_end"].to_numpy(dtype=float), strict=True,
     )
     for service, site, source, s, e, outcome, hours_start, hours_end in rows:

@@ -37,7 +37,7 @@ def value_text(value: object) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot write non-finite value {value!r} to a scenario")
-        return repr(round(value, 6))
+        return repr(value)  # full precision: shares written must still sum to 1
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dt.date):
@@ -66,3 +66,28 @@ def render(header: list[str], top: list[Entry], sections: list[Section]) -> str:
 def _entry(entry: Entry) -> list[str]:
     comment = [f"# {line}" for line in entry.comment.splitlines()] if entry.comment else []
     return comment + [f"{entry.key} = {value_text(entry.value)}"]
+
+
+def render_scenario(data: dict, comments: dict[str, str], header: list[str], default_comment: str) -> str:
+    """A whole scenario as TOML: tables in the scenario's order, every value with its comment
+    (`comments` by dotted path; values without one get `default_comment`)."""
+    top: list[Entry] = []
+    sections: list[Section] = []
+
+    def walk(node: dict, path: str) -> None:
+        section = Section(path) if path else None
+        nested = []
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, dict) and "family" not in value:
+                nested.append((value, here))
+                continue
+            entry = Entry(key, value, comments.get(here, default_comment))
+            (section.entries if section else top).append(entry)
+        if section and section.entries:
+            sections.append(section)
+        for value, here in nested:
+            walk(value, here)
+
+    walk(data, "")
+    return render(header, top, sections)
