@@ -115,7 +115,7 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
         reloaded = load_scenario(staging / "params.toml")
         if reloaded != scenario:
             raise AssertionError("params.toml does not reload to the fitted scenario")
-        write_quality_report(extract.quality, staging / "quality.csv")
+        write_quality_report(extract.quality, staging / "quality.csv", suppress_small=True)  # counts 1-4 -> "<5"
         pd.DataFrame(fitted.fits).to_csv(staging / "fits.csv", index=False)
         table.to_csv(staging / ("backtest.csv" if train_until else "validation.csv"), index=False)
         weekly.to_csv(staging / ("backtest_weekly.csv" if train_until else "validation_weekly.csv"), index=False)
