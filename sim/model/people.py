@@ -9,6 +9,8 @@ community referrals, so a change in readmissions never shifts the next arrival's
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from ..scenario import Scenario
@@ -20,14 +22,16 @@ REABLEMENT_OUTCOMES = ("independent", "ongoing_homecare", "readmitted", "long_te
 BED_OUTCOMES = ("home", "home_with_p1", "long_term_care", "readmitted", "died")
 
 
-class Person:
-    __slots__ = (
-        "pid", "spell", "arrived", "diversion", "pathway", "dies_in_hospital", "clinical_los",
-        "discharge_process", "u_leave", "readmit_after_p0", "readmit_delay", "hw_los",
-        "hw_escalates", "reablement_duration", "hours_start", "hours_retained",
-        "reablement_outcome", "bed_los", "bed_outcome", "bed_process", "u_bed_leave",
-        "preferred_site", "placement_delay",
-    )  # fmt: skip
+ATTRIBUTES = (
+    "diversion", "pathway", "dies_in_hospital", "clinical_los", "discharge_process", "u_leave",
+    "readmit_after_p0", "readmit_delay", "hw_los", "hw_escalates", "reablement_duration",
+    "hours_start", "hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
+    "u_bed_leave", "preferred_site", "placement_delay",
+)  # fmt: skip
+
+# Immutable, and cheap to make (one tuple): most people are created and forgotten within
+# microseconds. A readmission is a new Person with the same pid and the next spell.
+Person = namedtuple("Person", ("pid", "spell", "arrived") + ATTRIBUTES)
 
 
 def _choice(u: np.ndarray, shares: list[float]) -> np.ndarray:
@@ -44,7 +48,7 @@ class AttributePool:
         self.streams = streams
         self.prefix = prefix
         self.block = block
-        self._columns: dict[str, list] = {}
+        self._rows: list[tuple] = []
         self._next = block  # forces a fill on first use
         self.site_names = list(scenario.beds.sites)
 
@@ -88,35 +92,20 @@ class AttributePool:
             ),
             "placement_delay": s.placements.delay.from_uniform(self._uniform("placement_delay")),
         }
-        self._columns = {name: values.tolist() for name, values in columns.items()}
+        named = {
+            "diversion": DIVERSIONS, "reablement_outcome": REABLEMENT_OUTCOMES, "bed_outcome": BED_OUTCOMES,
+            "preferred_site": self.site_names,
+        }  # fmt: skip
+        lists = [
+            [named[name][k] for k in columns[name].tolist()] if name in named else columns[name].tolist()
+            for name in ATTRIBUTES
+        ]
+        self._rows = list(zip(*lists))
         self._next = 0
 
     def next(self, pid: int, spell: int, t: float) -> Person:
         if self._next >= self.block:
             self._fill()
-        i = self._next
+        row = self._rows[self._next]
         self._next += 1
-        c = self._columns
-        p = Person()
-        p.pid, p.spell, p.arrived = pid, spell, t
-        p.diversion = DIVERSIONS[c["diversion"][i]]
-        p.pathway = c["pathway"][i]
-        p.dies_in_hospital = c["dies_in_hospital"][i]
-        p.clinical_los = c["clinical_los"][i]
-        p.discharge_process = c["discharge_process"][i]
-        p.u_leave = c["u_leave"][i]
-        p.readmit_after_p0 = c["readmit_after_p0"][i]
-        p.readmit_delay = c["readmit_delay"][i]
-        p.hw_los = c["hw_los"][i]
-        p.hw_escalates = c["hw_escalates"][i]
-        p.reablement_duration = c["reablement_duration"][i]
-        p.hours_start = c["hours_start"][i]
-        p.hours_retained = c["hours_retained"][i]
-        p.reablement_outcome = REABLEMENT_OUTCOMES[c["reablement_outcome"][i]]
-        p.bed_los = c["bed_los"][i]
-        p.bed_outcome = BED_OUTCOMES[c["bed_outcome"][i]]
-        p.bed_process = c["bed_process"][i]
-        p.u_bed_leave = c["u_bed_leave"][i]
-        p.preferred_site = self.site_names[c["preferred_site"][i]]
-        p.placement_delay = c["placement_delay"][i]
-        return p
+        return Person(pid, spell, t, *row)
