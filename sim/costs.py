@@ -11,7 +11,6 @@ key path and the value. See docs/benefit.md.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
 from .errors import InputError
-from .scenario import Frozen, _describe
+from .scenario import Frozen, _describe, read_toml
 
 DEFAULT_COSTS_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "costs" / "default.toml"
 
@@ -153,14 +152,7 @@ class CostTable:
 def load_costs(path: str | Path = DEFAULT_COSTS_PATH) -> CostTable:
     """Read and validate a cost table (TOML). Raises InputError with a one-line message."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
-    return costs_from_dict(data, str(path))
+    return costs_from_dict(read_toml(path), str(path))
 
 
 def costs_from_dict(data: dict, source: str = "<dict>") -> CostTable:

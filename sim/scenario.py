@@ -343,17 +343,22 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
         raise InputError(_describe(Path(source), exc, data)) from None
 
 
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
-    resolved = path.resolve()
-    if resolved in chain:
-        raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a missing or malformed file is an InputError."""
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
+    resolved = path.resolve()
+    if resolved in chain:
+        raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
+    data = read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
