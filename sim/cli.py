@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import sys
 import time
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import InputError
-from .results import check_out_dir, manifest, provenance, write_folder, write_run_folder
+from .results import check_out_dir, manifest, provenance, write_folder
 from .runner import RunResult, run as run_replications
 from .scenario import load_scenario
 
@@ -62,45 +63,108 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file (e.g. scenarios/baseline.toml), or a run folder's manifest.json to reproduce that run."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario TOML file (e.g. scenarios/baseline.toml), or a run folder's manifest.json to reproduce that run. Omit with --resume."),
     replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Master seed (default: the scenario's run.seed)."),
     years: Optional[float] = typer.Option(None, "--years", help="Years reported after warm-up (default: the scenario's run.years)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in (results are identical for any number)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes to run replications in (default 1; results are identical for any number). With --backend dask and no --scheduler: the LocalCluster's worker processes."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: runs/<scenario>-<time>). Must not exist yet or be empty."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="[local|dask] Where replications run: this machine (serial or a process pool), or a Dask cluster (default: local)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://HOST:PORT of a running `dask scheduler` (with --backend dask; default: a LocalCluster for this run)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted run in this folder: its saved replications are kept and only the missing ones run."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
 ) -> None:
-    """Simulate a scenario and write a run folder (manifest, summary, replications, weekly series)."""
+    """Simulate a scenario and write a run folder (manifest, summary, replications, weekly series).
+
+    Each finished replication is saved in OUT/replications/ as it completes; if the run is
+    interrupted (Ctrl-C, a kill, a crash), `icsim run --resume OUT` computes only the missing ones."""
+    from .results import finish_run_folder, git_commit, read_run_settings, start_run_folder
+    from .scenario import Scenario
+
     started = time.perf_counter()
     try:
         _positive("--replications", replications, 1)
         _positive("--years", years, 1e-9)
         _positive("--workers", workers, 1)
         _positive("--seed", seed, 0)
-        loaded = load_scenario(scenario)
-        if years is not None or seed is not None or replications is not None:
-            loaded = loaded.with_run(years=years, seed=seed, replications=replications)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = out or Path("runs") / f"{loaded.meta.name}-{stamp}"
-        check_out_dir(out)
+        if backend is not None and backend not in ("local", "dask"):
+            raise InputError(f"--backend = {backend!r}: expected local or dask")
+        if resume is not None:
+            if scenario is not None or out is not None or any(v is not None for v in (replications, seed, years)):
+                raise InputError("--resume: give only the run folder (and optionally --workers, --backend, --scheduler); "
+                                 "the scenario and settings come from its run.json")
+            settings = read_run_settings(resume)
+            try:
+                loaded = Scenario.model_validate_json(json.dumps(settings["scenario"]))
+            except ValueError as exc:
+                raise InputError(f"{resume}/run.json: scenario: {exc}") from None
+            out = resume
+            backend = backend or settings.get("backend") or "local"
+            workers = workers or settings.get("workers") or 1
+            if scheduler is None and backend == settings.get("backend"):
+                scheduler = settings.get("scheduler")
+            command, scenario_file = settings.get("command") or sys.argv, settings.get("scenario_file")
+            if settings.get("git_commit") not in (None, git_commit()):
+                err_console.print(f"warning: {resume} was started by icsim at commit {settings['git_commit']}, this is "
+                                  f"{git_commit()}: the resumed replications may not match the saved ones",
+                                  markup=False, highlight=False, soft_wrap=True)
+        else:
+            if scenario is None:
+                raise InputError("run: give a scenario file, or --resume OUT to continue an interrupted run")
+            loaded = load_scenario(scenario)
+            if years is not None or seed is not None or replications is not None:
+                loaded = loaded.with_run(years=years, seed=seed, replications=replications)
+            backend, workers = backend or "local", workers or 1
+            command, scenario_file = sys.argv, str(scenario)
+        if scheduler is not None and backend != "dask":
+            raise InputError("--scheduler: only with --backend dask")
+        if resume is None:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            out = out or Path("runs") / f"{loaded.meta.name}-{stamp}"
+            store = start_run_folder(out, {
+                "scenario_file": scenario_file, "command": command, "seed": loaded.run.seed,
+                "replications": loaded.run.replications, "years": loaded.run.years, "backend": backend,
+                "workers": workers, "scheduler": scheduler, "git_commit": git_commit(),
+                "scenario": loaded.model_dump(mode="json"),
+            })
+        else:
+            store = out / "replications"
     except InputError as exc:
         _fail(str(exc))
 
+    from .runner import saved_replications
+
     n = loaded.run.replications
-    with Progress(
-        TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
-        TimeRemainingColumn(), console=err_console, disable=quiet or not err_console.is_terminal, transient=True,
-    ) as progress:
-        task = progress.add_task("run", total=n)
-        result = run_replications(loaded, workers=workers, on_replication=lambda _r: progress.advance(task))
+    already = len(saved_replications(store, n))
     try:
-        folder = write_run_folder(result, out, manifest(result, str(scenario), sys.argv, time.perf_counter() - started))
-    except InputError as exc:  # the folder appeared while we were simulating
+        with Progress(
+            TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err_console,
+            disable=quiet or not err_console.is_terminal, transient=True,
+        ) as progress:
+            task = progress.add_task("run", total=n, completed=already, rate="")
+            clock = time.perf_counter()
+
+            def advance(_r: int) -> None:
+                progress.advance(task)
+                fresh = progress.tasks[0].completed - already
+                progress.update(task, rate=f"{fresh / max(time.perf_counter() - clock, 1e-9) * 60:.1f}/min")
+
+            result = run_replications(loaded, workers=workers, on_replication=advance, backend=backend,
+                                      scheduler=scheduler, store=store)
+    except KeyboardInterrupt:
+        saved = len(saved_replications(store, n))
+        err_console.print(f"interrupted: {saved} of {n} replications saved in {out}/; continue with: icsim run --resume {out}",
+                          markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
+    except InputError as exc:
         _fail(str(exc))
+    folder = finish_run_folder(result, out, manifest(result, scenario_file, command, time.perf_counter() - started))
     if not quiet:
         _print_summary(result)
+    resumed = f" ({already} resumed from disk)" if already else ""
     out_console.print(
-        f"{n} replications of '{loaded.meta.name}' ({loaded.run.years:g} y, seed {result.seed}) in "
+        f"{n} replications{resumed} of '{loaded.meta.name}' ({loaded.run.years:g} y, seed {result.seed}) in "
         f"{time.perf_counter() - started:.1f} s; results in {folder}/", markup=False, highlight=False,
     )
 

@@ -60,7 +60,7 @@ KPIS: tuple[KPI, ...] = (
     KPI("reablement_occupancy", "proportion", "Reablement: time-average people in service ÷ capacity"),
     KPI("community_queue", "people", "Time-average people waiting at home for a step-up service"),
     KPI("community_wait_days", "days", "Mean wait of community step-up referrals, referral to start"),
-    KPI("people_per_year", "people/year", "Distinct people with each experience in the reported period, each counted once: admitted, home_from_hospital (P0 or P1 discharge), bedded_from_hospital (P2 or P3 discharge), home_after_bed (short-term bed exit home, with or without P1), reablement (started), permanent_care (entered a care home)"),
+    KPI("people_per_year", "people/year", "Distinct people with each experience, each counted once per reporting year (365-day blocks from the start date), per year: admitted, home_from_hospital (P0 or P1 discharge), bedded_from_hospital (P2 or P3 discharge), home_after_bed (short-term bed exit home, with or without P1), reablement (started), permanent_care (entered a care home)"),
     KPI("homecare_package_hours_per_year", "hours/week per year", "Weekly homecare hours of the packages people leave reablement with (0 if independent), summed over a year's episodes ending at home"),
     KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
 )

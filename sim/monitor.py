@@ -7,12 +7,13 @@ already decided for a time past the horizon). Analysis turns days into weeks and
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 
 import numpy as np
 
 
-def _spread(bins: list[float], t0: float, t1: float, weight: float) -> None:
+def _spread(bins, t0: float, t1: float, weight: float) -> None:
     """Add weight × (overlap of [t0, t1) with each day) to the days' bins."""
     last = len(bins) - 1  # the overflow cell takes nothing: integrals stop at the end
     if t1 > last:
@@ -36,7 +37,7 @@ class Level:
 
     __slots__ = ("bins", "value", "last")
 
-    def __init__(self, bins: list[float], value: float = 0.0, t: float = 0.0):
+    def __init__(self, bins, value: float = 0.0, t: float = 0.0):
         self.bins = bins
         self.value = value
         self.last = t
@@ -65,10 +66,11 @@ class Monitor:
 
     def __init__(self, n_days: int):
         self.n_days = n_days
-        self._series: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * (n_days + 1))
+        # arrays of C doubles: 8 bytes a day per series, a quarter of a list of floats
+        self._series: dict[tuple[str, str], array] = defaultdict(lambda: array("d", bytes(8 * (n_days + 1))))
         self._levels: list[Level] = []
 
-    def bins(self, series: str, scope: str = "total") -> list[float]:
+    def bins(self, series: str, scope: str = "total"):
         return self._series[(series, scope)]
 
     def count(self, series: str, scope: str, t: float, value: float = 1.0) -> None:
@@ -90,4 +92,4 @@ class Monitor:
             level.close(t)
 
     def arrays(self) -> dict[tuple[str, str], np.ndarray]:
-        return {key: np.asarray(values) for key, values in self._series.items()}
+        return {key: np.array(values, dtype=float) for key, values in self._series.items()}

@@ -1,7 +1,12 @@
 """The run folder: manifest.json, summary.csv, replications.csv, weekly.csv.
 
-The folder is written whole into a temporary sibling and renamed into place, so a run
-folder never holds a half-written file.
+No file in a run folder is ever half-written. `icsim run` creates the folder at the start
+with run.json (the resolved scenario and run settings) and a replications/ folder that
+receives each finished replication (renamed into place); at the end the final files are
+written into a staging folder inside it and renamed into place (manifest.json last), then
+run.json and replications/ are removed. A folder that still holds run.json is an interrupted
+run, continued with `icsim run --resume OUT`. Other commands write their folder whole into a
+temporary sibling and rename it into place.
 """
 
 from __future__ import annotations
@@ -90,6 +95,78 @@ def _version(lib: str) -> str:
         return metadata.version(lib)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+RUN_FILE = "run.json"
+REPLICATIONS_DIR = "replications"
+RUN_FORMAT = "icsim-run/1"
+
+
+def start_run_folder(out: Path, settings: dict) -> Path:
+    """Create the (new or empty) run folder with run.json and replications/; return the store."""
+    out = Path(out)
+    check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o755)
+    _write_atomic(out / RUN_FILE, json.dumps({"format": RUN_FORMAT, **settings}, indent=2, default=str) + "\n")
+    store = out / REPLICATIONS_DIR
+    store.mkdir(exist_ok=True)
+    return store
+
+
+def read_run_settings(out: Path) -> dict:
+    """The settings of an interrupted run, for --resume."""
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError(f"--resume {out}: no such run folder")
+    path = out / RUN_FILE
+    if not path.is_file():
+        if (out / "manifest.json").is_file():
+            raise InputError(f"--resume {out}: this run is already complete (manifest.json, no {RUN_FILE})")
+        raise InputError(f"--resume {out}: not an interrupted icsim run ({RUN_FILE} missing)")
+    try:
+        settings = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(settings, dict) or settings.get("format") != RUN_FORMAT or not isinstance(settings.get("scenario"), dict):
+        raise InputError(f"{path}: expected an icsim run file ({RUN_FORMAT})")
+    for leftover in (out / REPLICATIONS_DIR).glob(".rep-*.tmp"):  # a write cut short by a kill
+        leftover.unlink(missing_ok=True)
+    (out / REPLICATIONS_DIR).mkdir(exist_ok=True)
+    return settings
+
+
+def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
+    """Write the final files into a started run folder, each renamed into place (manifest.json
+    last), then remove run.json and replications/: the folder ends as an uninterrupted run's."""
+    out = Path(out)
+    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly}
+    staging = Path(tempfile.mkdtemp(prefix=".final.", dir=out))
+    try:
+        for name, table in tables.items():
+            table.to_csv(staging / f"{name}.csv", index=False)
+        (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
+        for name in [*(f"{t}.csv" for t in tables), "manifest.json"]:
+            (staging / name).chmod(0o644)
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(out / REPLICATIONS_DIR, ignore_errors=True)
+    (out / RUN_FILE).unlink(missing_ok=True)
+    return out
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:

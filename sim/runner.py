@@ -1,20 +1,35 @@
-"""Replications: serial or in a process pool, with identical results either way.
+"""Replications: serial, in a process pool or on a Dask cluster, with identical results.
 
 Replication r of master seed S always uses the streams of (S, r), whichever worker runs it,
-and results are gathered in replication order, so the output does not depend on --workers.
+and results are gathered in replication order, so the output does not depend on --workers
+or --backend.
+
+With `store` (a folder), every finished replication is saved there at once as
+`rep-000123.pkl` (written to a temporary file in the same folder, then renamed), and
+replications already saved there are loaded instead of recomputed: this is how an
+interrupted run is resumed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
+import os
+import pickle
+import signal
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .errors import InputError
 from .kpis import replication_kpis
 from .model import simulate
 from .scenario import Scenario
@@ -46,11 +61,61 @@ _worker_scenario: Scenario | None = None
 def _init_worker(scenario: Scenario) -> None:
     global _worker_scenario  # the scenario is sent once per worker, not with every task
     _worker_scenario = scenario
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent process alone
 
 
 def _one_in_worker(seed_and_replication: tuple[int, int]):
     seed, replication = seed_and_replication
     return _one(_worker_scenario, seed, replication)
+
+
+def _chunk(scenario: Scenario, seed: int, replications: list[int]) -> list:
+    """A Dask task: several replications, to amortise the per-task overhead."""
+    return [_one(scenario, seed, r) for r in replications]
+
+
+# -- per-replication store -------------------------------------------------------------------
+
+BACKENDS = ("local", "dask")
+
+
+def replication_file(store: Path, replication: int) -> Path:
+    return Path(store) / f"rep-{replication:06d}.pkl"
+
+
+def saved_replications(store: Path | None, n: int) -> list[int]:
+    """Replications 0..n-1 already saved in `store` (complete files only: they are renamed into place)."""
+    if store is None or not Path(store).is_dir():
+        return []
+    return [r for r in range(n) if replication_file(store, r).exists()]
+
+
+def save_replication(store: Path, replication: int, result) -> None:
+    """Pickle (summary rows, weekly rows, end state): floats round-trip exactly. Atomic: a
+    temporary file in the same folder is written, flushed to disk and renamed into place."""
+    store = Path(store)
+    fd, tmp = tempfile.mkstemp(prefix=f".rep-{replication:06d}.", suffix=".tmp", dir=store)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, replication_file(store, replication))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_replication(store: Path, replication: int):
+    with open(replication_file(store, replication), "rb") as f:
+        return pickle.load(f)
+
+
+def chunk_size(n: int, workers: int) -> int:
+    """Replications per Dask task: about four tasks per worker, so a slow one does not leave the
+    others idle at the end, while the per-task overhead is paid n / chunk times, not n times."""
+    return max(1, math.ceil(n / (4 * max(1, workers))))
 
 
 def run(
@@ -59,32 +124,118 @@ def run(
     seed: int | None = None,
     workers: int = 1,
     on_replication: Callable[[int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    store: Path | None = None,
 ) -> RunResult:
-    """Run replications 0..n-1 of `scenario` and return tidy KPI frames."""
+    """Run replications 0..n-1 of `scenario` and return tidy KPI frames.
+
+    backend "local": serial (workers=1) or a process pool; "dask": a dask.distributed cluster at
+    `scheduler` (tcp://host:port), or a LocalCluster of `workers` processes created for this run.
+    store: a folder where each finished replication is saved and from which saved ones are
+    loaded instead of recomputed (resume). `on_replication(r)` is called for each replication
+    computed by this call, in the order they finish.
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"backend = {backend!r}: expected one of {', '.join(BACKENDS)}")
+    if scheduler is not None and backend != "dask":
+        raise InputError("--scheduler: only with --backend dask")
     n = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
     started = time.perf_counter()
-    results = []
-    if workers <= 1 or n == 1:
-        for r in range(n):
-            results.append(_one(scenario, seed, r))
-            if on_replication:
-                on_replication(r)
+    results: dict[int, tuple] = {}
+    if store is not None:
+        Path(store).mkdir(parents=True, exist_ok=True)
+        for r in saved_replications(store, n):
+            results[r] = load_replication(store, r)
+    todo = [r for r in range(n) if r not in results]
+
+    def done(r: int, result) -> None:
+        if store is not None:
+            save_replication(store, r, result)
+        results[r] = result
+        if on_replication:
+            on_replication(r)
+
+    if not todo:
+        pass
+    elif backend == "dask":
+        workers = _run_dask(scenario, seed, todo, workers, scheduler, done)
+    elif workers <= 1 or len(todo) == 1:
+        for r in todo:
+            done(r, _one(scenario, seed, r))
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,)) as pool:
-            for r, result in enumerate(pool.map(_one_in_worker, [(seed, r) for r in range(n)])):
-                results.append(result)
-                if on_replication:
-                    on_replication(r)
+        _run_pool(scenario, seed, todo, workers, done)
     wall = time.perf_counter() - started
+    ordered = [results[r] for r in range(n)]
+    timings = {"simulation_seconds": round(wall, 3), "workers": workers}
+    if backend != "local":
+        timings["backend"] = backend
     return RunResult(
         scenario=scenario,
         seed=seed,
-        replications=pd.concat([r[0] for r in results], ignore_index=True),
-        weekly=pd.concat([r[1] for r in results], ignore_index=True),
-        end_states=[r[2] for r in results],
-        timings={"simulation_seconds": round(wall, 3), "workers": workers},
+        replications=pd.concat([r[0] for r in ordered], ignore_index=True),
+        weekly=pd.concat([r[1] for r in ordered], ignore_index=True),
+        end_states=[r[2] for r in ordered],
+        timings=timings,
     )
+
+
+def _run_pool(scenario: Scenario, seed: int, todo: list[int], workers: int, done) -> None:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,))
+    try:
+        pending = {pool.submit(_one_in_worker, (seed, r)): r for r in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=pending.get):
+                done(pending.pop(future), future.result())
+    except BaseException:  # Ctrl-C or an error: stop now, keep what is saved
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in (getattr(pool, "_processes", None) or {}).values():
+            process.terminate()  # (private attribute) a running replication would otherwise delay the exit
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(scenario: Scenario, seed: int, todo: list[int], workers: int, scheduler: str | None, done) -> int:
+    """Run `todo` on a Dask cluster; return its number of workers."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--backend dask: dask.distributed is not installed (pip install 'dask[distributed]')") from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+    try:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, timeout=30)
+        except OSError as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+        try:
+            if cluster is None:  # an external cluster: size the chunks to its workers
+                workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+            shared = client.scatter(scenario, broadcast=True)  # sent once, not with every task
+            size = chunk_size(len(todo), workers)
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+            pending = {client.submit(_chunk, shared, seed, chunk, pure=False): chunk for chunk in chunks}
+            try:
+                while pending:  # poll: a plain sleep is where Ctrl-C lands (Dask's waits can swallow it)
+                    finished = [future for future in pending if future.done()]
+                    if not finished:
+                        time.sleep(0.05)
+                    for future in finished:
+                        for r, result in zip(pending.pop(future), future.result()):
+                            done(r, result)
+            except BaseException:
+                client.cancel(list(pending))
+                raise
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return workers
 
 
 def summarise(replications: pd.DataFrame) -> pd.DataFrame:

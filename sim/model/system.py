@@ -63,7 +63,8 @@ class System:
         self.acute_delayed = {r: m.level("acute.delayed", r) for r in hospital.DELAY_REASONS}
         self.bed_delayed = {r: m.level("beds.delayed", r) for r in beds.DELAY_REASONS}
         self.in_acute = 0  # complex (process-managed) patients now in an acute bed
-        self.people_seen: dict[str, set[int]] = {}  # person ids already counted, by counter
+        # person ids already counted, by (reporting year, counter); years long past are dropped
+        self.people_seen: dict[tuple[int, str], set[int]] = {}
 
         def service(name, capacities, priority=None):
             return Service(self.env, m, name, capacities, priority, self.trace)
@@ -92,9 +93,20 @@ class System:
         self.monitor.count("system.left", route, t)
 
     def count_person(self, counter: str, person, t: float) -> None:
-        """Count a person once per counter in the reported period (for 'people per year')."""
+        """Count a person once per counter and reporting year (for 'people per year').
+
+        Reporting years run from the start date in 365-day blocks. Counts can be recorded
+        ahead of time (a P0 discharge is written on admission), never more than a year ahead,
+        so the ids of years two or more before the current one can be forgotten: memory
+        stays flat however long the run.
+        """
         if self.s.run.warmup_days <= t < self.end:
-            seen = self.people_seen.setdefault(counter, set())
+            year = int((t - self.s.run.warmup_days) // 365)
+            seen = self.people_seen.get((year, counter))
+            if seen is None:
+                seen = self.people_seen[(year, counter)] = set()
+                for old in [key for key in self.people_seen if key[0] < year - 1]:
+                    del self.people_seen[old]
             if person.pid not in seen:
                 seen.add(person.pid)
                 self.monitor.count("people", counter, t)
