@@ -44,6 +44,13 @@ def _positive(name: str, value, minimum) -> None:
         raise InputError(f"{name} = {value}: expected a number >= {minimum}")
 
 
+def _check_run_options(replications, years, workers, seed) -> None:
+    _positive("--replications", replications, 1)
+    _positive("--years", years, 1e-9)
+    _positive("--workers", workers, 1)
+    _positive("--seed", seed, 0)
+
+
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file.")) -> None:
     """Check a scenario file and print what it resolves to (after `extends`)."""
@@ -83,10 +90,7 @@ def run(
 
     started = time.perf_counter()
     try:
-        _positive("--replications", replications, 1)
-        _positive("--years", years, 1e-9)
-        _positive("--workers", workers, 1)
-        _positive("--seed", seed, 0)
+        _check_run_options(replications, years, workers, seed)
         if backend is not None and backend not in ("local", "dask"):
             raise InputError(f"--backend = {backend!r}: expected local or dask")
         if resume is not None:
@@ -255,10 +259,7 @@ def compare(
 
     started = time.perf_counter()
     try:
-        _positive("--replications", replications, 1)
-        _positive("--years", years, 1e-9)
-        _positive("--workers", workers, 1)
-        _positive("--seed", seed, 0)
+        _check_run_options(replications, years, workers, seed)
         base = load_scenario(baseline)
         if years is not None or seed is not None or replications is not None:
             base = base.with_run(years=years, seed=seed, replications=replications)
