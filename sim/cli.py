@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .errors import InputError
 from .results import check_out_dir, manifest, provenance, write_folder
-from .runner import RunResult, run as run_replications
+from .runner import BACKENDS, RunResult, run as run_replications
 from .scenario import load_scenario
 
 app = typer.Typer(
@@ -91,7 +91,7 @@ def run(
     started = time.perf_counter()
     try:
         _check_run_options(replications, years, workers, seed)
-        if backend is not None and backend not in ("local", "dask"):
+        if backend is not None and backend not in BACKENDS:
             raise InputError(f"--backend = {backend!r}: expected local or dask")
         if resume is not None:
             if scenario is not None or out is not None or any(v is not None for v in (replications, seed, years)):

@@ -169,11 +169,6 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path:
-    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly}
-    return write_folder(out, tables, manifest_data)
-
-
 def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None) -> Path:
     """Write `<name>.csv` for each table, manifest.json and any other `<name>.json`
     documents, all or nothing."""
