@@ -32,30 +32,64 @@ def _spread(bins, t0: float, t1: float, weight: float) -> None:
         bins[d1] += weight * (t1 - d1)
 
 
-class Level:
-    """A quantity that changes by steps (queue length, beds occupied); integrated over time."""
+def _spread_many(bins: np.ndarray, t0: np.ndarray, t1: np.ndarray, weight) -> None:
+    """Vectorised _spread: add weight × overlap of each [t0, t1) with each day."""
+    last = len(bins) - 1
+    t0 = np.minimum(t0, last)
+    t1 = np.minimum(t1, last)
+    weight = np.broadcast_to(weight, t0.shape)
+    keep = t1 > t0
+    # overlap of [e, inf) with day d: 0 before day floor(e), 1 - frac(e) on it, 1 after; an
+    # interval is the difference of its two ends (and ends at `last` add nothing to it)
+    ends = np.concatenate((t0[keep], t1[keep]))
+    signed = np.concatenate((weight[keep], -weight[keep]))
+    day = ends.astype(np.int64)
+    n = len(bins) + 1
+    first_day = np.bincount(day, weights=signed * (day + 1 - ends), minlength=n)
+    later_days = np.cumsum(np.bincount(day + 1, weights=signed, minlength=n))
+    bins += (first_day + later_days)[:-1]
 
-    __slots__ = ("bins", "value", "last")
+
+class Level:
+    """A quantity that changes by steps (queue length, beds occupied); integrated over time.
+
+    Steps are buffered and integrated in numpy batches (a step costs two list appends).
+    """
+
+    __slots__ = ("bins", "value", "last", "_ends", "_values")
+
+    FLUSH_EVERY = 4096  # steps buffered before integrating: memory stays flat
 
     def __init__(self, bins, value: float = 0.0, t: float = 0.0):
         self.bins = bins
         self.value = value
-        self.last = t
+        self.last = t  # start of the first stretch not yet integrated
+        self._ends: list[float] = []
+        self._values: list[float] = []
 
     def change(self, t: float, delta: float) -> None:
-        if self.value:
-            _spread(self.bins, self.last, t, self.value)
-        self.last = t
+        self._ends.append(t)
+        self._values.append(self.value)
         self.value += delta
+        if len(self._ends) >= self.FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._ends:
+            ends = np.array(self._ends)
+            starts = np.concatenate(([self.last], ends[:-1]))
+            _spread_many(np.frombuffer(self.bins, dtype=float), starts, ends, np.array(self._values))
+            self.last = self._ends[-1]
+            self._ends.clear()
+            self._values.clear()
 
     def set(self, t: float, value: float) -> None:
         """Jump to `value` (NaN allowed: it makes the integral from now on undefined)."""
-        if self.value:
-            _spread(self.bins, self.last, t, self.value)
-        self.last = t
+        self.close(t)
         self.value = value
 
     def close(self, t: float) -> None:
+        self._flush()
         if self.value:
             _spread(self.bins, self.last, t, self.value)
         self.last = t
@@ -81,6 +115,20 @@ class Monitor:
     def interval(self, series: str, scope: str, t0: float, t1: float, weight: float = 1.0) -> None:
         """A known stretch of time (e.g. a P0 patient's discharge delay) added to a time integral."""
         _spread(self._series[(series, scope)], t0, t1, weight)
+
+    def count_many(self, series: str, scope: str, times: np.ndarray, values=None) -> None:
+        """`count` for many events at once."""
+        bins = self.view(series, scope)
+        days = np.minimum(times.astype(np.int64), self.n_days)
+        bins += np.bincount(days, weights=values, minlength=len(bins))
+
+    def intervals(self, series: str, scope: str, t0: np.ndarray, t1: np.ndarray, weight=1.0) -> None:
+        """`interval` for many stretches at once."""
+        _spread_many(self.view(series, scope), t0, t1, weight)
+
+    def view(self, series: str, scope: str = "total") -> np.ndarray:
+        """The days of a series as a numpy array sharing its memory (for vectorised updates)."""
+        return np.frombuffer(self._series[(series, scope)], dtype=float)
 
     def level(self, series: str, scope: str = "total", value: float = 0.0) -> Level:
         level = Level(self._series[(series, scope)], value)

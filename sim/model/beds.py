@@ -17,10 +17,14 @@ def step_up(system, person, source: str):
 
     Admission from home follows the bed base's discharge-day pattern (the same staff admit).
     """
-    joined = system.env.now
-    site = yield system.beds.request(person, source, system.bed_site_wanted(person))
-    leave = system.calendar.leave_time(system.env.now, person.u_leave, system.bed_days)
-    yield system.env.timeout(leave - system.env.now)
+    env = system.env
+    joined = env.now
+    site = system.beds.take(person, source, system.bed_site_wanted(person))
+    if site is None:
+        site = yield system.beds.request(person, source, system.bed_site_wanted(person))
+    leave = system.calendar.leave_time(env.now, person.u_leave, system.bed_days)
+    if leave > env.now:
+        yield env.timeout(leave - env.now)
     yield from episode(system, person, site, source, joined)
 
 
@@ -33,24 +37,27 @@ def episode(system, person, site: str, source: str, joined: float):
     m.count("beds.admissions", site, env.now)
     admitted = env.now
     record = system.records.episode(person, "bed", source, site, joined, admitted) if system.records is not None else None
-    yield env.timeout(person.bed_los * system.los_multiplier[site])
+    therapy_ends = admitted + person.bed_los * system.los_multiplier[site]
     outcome = person.bed_outcome
     p1_site = None
-    if outcome not in ("died", "readmitted"):
-        yield from system.hold(delayed["process"], env.timeout(person.bed_process))
+    if outcome in ("died", "readmitted"):
+        yield env.timeout(therapy_ends - admitted)
+    else:
+        # therapy then the discharge process: both lengths are known now, so one event
+        referred = therapy_ends + person.bed_process
+        m.interval("beds.delayed", "process", therapy_ends, referred)
+        yield env.timeout(referred - admitted)
         onward_joined = env.now
         if outcome == "home_with_p1":
-            p1_site = yield from system.hold(
-                delayed["awaiting_p1"], system.reablement.request(person, "short_term_bed")
-            )
+            p1_site = yield from system.acquire(system.reablement, person, "short_term_bed", delayed["awaiting_p1"])
         elif outcome == "long_term_care":
-            placement = yield from system.hold(
-                delayed["awaiting_placement"], system.placements.request(person, "short_term_bed")
+            placement = yield from system.acquire(
+                system.placements, person, "short_term_bed", delayed["awaiting_placement"]
             )
-            yield from system.hold(delayed["awaiting_placement"], env.timeout(person.placement_delay))
+            yield from system.wait("beds.delayed", "awaiting_placement", env.now + person.placement_delay)
             system.placements.release(placement, present=False)
         leave = system.calendar.leave_time(env.now, person.u_bed_leave, system.bed_days)
-        yield from system.hold(delayed["awaiting_discharge_day"], env.timeout(leave - env.now))
+        yield from system.wait("beds.delayed", "awaiting_discharge_day", leave)
     beds_service.release(site)
     now = env.now
     for scope in ("total", site):

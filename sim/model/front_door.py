@@ -2,36 +2,47 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import beds, hospital, reablement
 from .calendar import poisson_arrival_times
+from .people import DIVERSIONS
 
 CHUNK_DAYS = 28  # arrivals are generated four weeks at a time: memory stays flat over long runs
 
 
-def _arrival_times(system, rates, stream: str):
-    """Arrival times, chunk by chunk (the chunking is fixed, so the draws do not depend on it)."""
+def _arrival_chunks(system, rates, stream: str):
+    """Arrival times, four weeks at a time (the chunking is fixed, so the draws do not depend on it)."""
     rng = system.streams[stream]
     for first in range(0, len(rates), CHUNK_DAYS):
-        yield from poisson_arrival_times(rng, rates[first : first + CHUNK_DAYS], first).tolist()
+        yield poisson_arrival_times(rng, rates[first : first + CHUNK_DAYS], first)
 
 
 def arrivals(system):
     """Process: non-elective arrivals (65+) at the acute front door.
 
-    Someone admitted straight away (or sent home from assessment) who will leave on P0 or die
-    meets no capacity, so their stay does not depend on the state of the system: it is
-    written down as soon as they are drawn, without an event. Everyone else arrives as an
-    event at their own time.
+    Someone admitted who will leave on P0 or die, or sent home from assessment, meets no
+    capacity, so what happens to them does not depend on the state of the system: their
+    stays are written down in numpy as soon as their four weeks of arrivals are drawn, with
+    no event. Everyone else arrives as an event at their own time.
     """
-    env = system.env
-    for t in _arrival_times(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
-        person = system.new_person("front_door", t)
-        if person.diversion in ("admit", "assessment_home") and (person.dies_in_hospital or person.pathway == 0):
-            system.enter(person, t)
-            arrive(system, person, t)
-        else:
-            yield env.timeout(t - env.now)  # now may differ from t in the last bit: use now
-            system.enter(person, env.now)
+    env, m = system.env, system.monitor
+    pool = system.pools["front_door"]
+    for times in _arrival_chunks(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
+        a = pool.draw(len(times))
+        pids = system.new_pids(len(times))
+        home = a["diversion"] == DIVERSIONS.index("assessment_home")
+        admitted = (a["diversion"] == DIVERSIONS.index("admit")) & (a["dies_in_hospital"] | (a["pathway"] == 0))
+        state_free = home | admitted
+        m.count_many("system.entered", "total", times[state_free])
+        m.count_many("front_door.arrivals", "total", times[state_free])
+        m.count_many("admissions_avoided", "assessment_home", times[home])
+        m.count_many("system.left", "home", times[home])
+        hospital.state_free_stays(system, {k: v[admitted] for k, v in a.items()}, pids[admitted], times[admitted])
+        later = np.flatnonzero(~state_free)
+        for person in pool.people(a, later, pids[later].tolist(), 1, times[later].tolist()):
+            yield env.timeout(person.arrived - env.now)
+            system.enter(person, env.now)  # now may differ from the arrival time in the last bit
             arrive(system, person)
 
 
@@ -49,32 +60,28 @@ def readmit(system, person, from_home: bool = False) -> None:
     arrive(system, again)
 
 
-def arrive(system, person, t: float | None = None) -> None:
-    """Divert the person if their intended avoidance service has room; otherwise admit.
-
-    `t` is the arrival time if it is later than now (the state-free case in `arrivals`).
-    """
-    t = system.env.now if t is None else t
+def arrive(system, person) -> None:
+    """Divert the person if their intended avoidance service has room; otherwise admit."""
+    t = system.env.now
     system.monitor.count("front_door.arrivals", "total", t)
     target = person.diversion
-    # A diversion takes its slot at once (the request is granted on the spot, since the
-    # service has room), so nobody arriving at the same instant can take it first.
-    if target == "home_ward" and system.home_ward.has_room():
-        site = system.home_ward.request(person, "front_door").value
+    # A diversion takes its slot at once if the service has room (nobody arriving at the same
+    # instant can take it first); otherwise the person is admitted.
+    if target == "home_ward" and (site := system.home_ward.take(person, "front_door")) is not None:
         system.start(home_ward_stay(system, person, site), person)
     elif target == "assessment_home":
         _avoided(system, "assessment_home", t)
         system.leave(person, "home", t)
-    elif target == "step_up_reablement" and system.reablement.has_room():
+    elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door")) is not None:
         _avoided(system, target, t)
-        site = system.reablement.request(person, "front_door").value
         system.start(reablement.episode(system, person, site, "front_door", t), person)
-    elif target == "step_up_bed" and system.beds.has_room(system.bed_site_wanted(person)):
+    elif target == "step_up_bed" and (
+        site := system.beds.take(person, "front_door", system.bed_site_wanted(person))
+    ) is not None:
         _avoided(system, target, t)
-        site = system.beds.request(person, "front_door", system.bed_site_wanted(person)).value
         system.start(beds.episode(system, person, site, "front_door", t), person)
     else:
-        hospital.admit(system, person, t)
+        hospital.admit(system, person)
 
 
 def _avoided(system, route: str, t: float) -> None:
@@ -106,10 +113,11 @@ def community_referrals(system, service: str):
     env = system.env
     per_day = getattr(system.s.community, f"{service}_per_day")
     stream = f"community.{service}_times"
-    for t in _arrival_times(system, system.calendar.community_rates(per_day), stream):
-        yield env.timeout(t - env.now)
-        person = system.new_person("community", t)
-        system.enter(person, t)
-        system.monitor.count("community.referrals", service, t)
-        journey = reablement.step_up if service == "reablement" else beds.step_up
-        system.start(journey(system, person, "community"), person)
+    for times in _arrival_chunks(system, system.calendar.community_rates(per_day), stream):
+        for t in times.tolist():
+            yield env.timeout(t - env.now)
+            person = system.new_person("community", t)
+            system.enter(person, t)
+            system.monitor.count("community.referrals", service, t)
+            journey = reablement.step_up if service == "reablement" else beds.step_up
+            system.start(journey(system, person, "community"), person)

@@ -1,11 +1,14 @@
 """The acute stay: clinical length of stay, then no reason to reside until the person leaves.
 
 P0 patients and deaths meet no queue, so their whole stay is decided on admission and
-written straight into the accumulators (no SimPy process): most admissions cost a few
-microseconds. Complex discharges (P1-P3) wait in the acute bed for their service.
+written straight into the accumulators (no SimPy process): for a batch of new arrivals in
+numpy (`state_free_stays`), for a readmission one at a time (`admit`). Complex discharges
+(P1-P3) wait in the acute bed for their service.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from . import beds, front_door, placements, reablement
 from .people import PATHWAYS
@@ -13,9 +16,9 @@ from .people import PATHWAYS
 DELAY_REASONS = ("process", "awaiting_p1", "awaiting_p2", "awaiting_p3", "awaiting_discharge_day")
 
 
-def admit(system, person, t: float | None = None) -> None:
-    """Admit now, or at a later time t for a person whose stay needs no process (P0, death)."""
-    t = system.env.now if t is None else t
+def admit(system, person) -> None:
+    """Admit now (one person: a readmission, a Home Ward escalation or a complex arrival)."""
+    t = system.env.now
     system.monitor.count("hospital.admissions", "total", t)
     system.count_person("admitted", person, t)
     if person.dies_in_hospital:
@@ -23,7 +26,6 @@ def admit(system, person, t: float | None = None) -> None:
     elif person.pathway == 0:
         _p0_stay(system, person, t)
     else:
-        assert t == system.env.now, "a complex stay starts as an event at its own time"
         system.start(complex_stay(system, person), person)
 
 
@@ -53,6 +55,54 @@ def _p0_stay(system, person, t: float) -> None:
     system.leave(person, "home", leave)
 
 
+def state_free_stays(system, a: dict[str, np.ndarray], pids: np.ndarray, times: np.ndarray) -> None:
+    """Admit new arrivals who will die in hospital or leave on P0 (columns `a`, all admitted
+    at `times`): the batch form of `admit` for them, with the same arithmetic."""
+    m = system.monitor
+    m.count_many("hospital.admissions", "total", times)
+    dies = a["dies_in_hospital"]
+    died = times[dies] + a["clinical_los"][dies]
+    m.intervals("acute.occupied", "total", times[dies], died)
+    m.count_many("hospital.deaths", "total", died)
+    m.count_many("system.left", "died", died)
+    p0 = ~dies
+    t = times[p0]
+    ready = t + a["clinical_los"][p0]
+    can_leave = ready + a["discharge_process"][p0]
+    leave = system.calendar.leave_times(can_leave, a["u_leave"][p0], system.hospital_days)
+    m.intervals("acute.occupied", "total", t, leave)
+    m.intervals("acute.delayed", "process", ready, can_leave)
+    m.intervals("acute.delayed", "awaiting_discharge_day", can_leave, leave)
+    m.count_many("hospital.discharges", "p0", leave)
+    m.count_many("hospital.nr2r_days", "p0", leave, leave - ready)
+    m.count_many("hospital.los_days", "p0", leave, leave - t)
+    m.count_many("system.left", "home", leave)
+    # People counted once a year: only someone who will be readmitted can be seen again, so
+    # only they go through the per-person check; everyone else is counted directly.
+    readmits = np.zeros(len(times), dtype=bool)
+    readmits[p0] = a["readmit_after_p0"][p0]
+    system.count_new_people("admitted", times[~readmits])
+    system.count_new_people("home_from_hospital", leave[~readmits[p0]])
+    back = np.flatnonzero(readmits)
+    people = system.pools["front_door"].people(a, back, pids[back].tolist(), 1, times[back].tolist())
+    leave_of = dict(zip(np.flatnonzero(p0).tolist(), leave.tolist()))
+    for k, person in zip(back.tolist(), people):
+        system.count_person("admitted", person, person.arrived)
+        system.count_person("home_from_hospital", person, leave_of[k])
+        system.call_at(leave_of[k] + person.readmit_delay, front_door.readmit, system, person, True)
+    if system.records is not None:
+        everyone = system.pools["front_door"].people(a, np.arange(len(times)), pids.tolist(), 1, times.tolist())
+        left = np.empty(len(times))
+        left[dies], left[p0] = died, leave
+        ready_all = np.full(len(times), np.nan)
+        ready_all[p0] = ready
+        for person, r, out in zip(everyone, ready_all.tolist(), left.tolist()):
+            if person.dies_in_hospital:
+                system.records.spell(person, person.arrived, None, out, "died")
+            else:
+                system.records.spell(person, person.arrived, r, out, "P0")
+
+
 def _record_discharge(system, pathway: str, admitted: float, ready: float, leave: float) -> None:
     m = system.monitor
     m.count("hospital.discharges", pathway, leave)
@@ -67,24 +117,26 @@ def complex_stay(system, person):
     system.acute_occupied.change(admitted, 1)
     system.in_acute += 1
     record = system.records.spell(person, admitted) if system.records is not None else None
-    yield env.timeout(person.clinical_los)
-    ready = env.now
+    ready = admitted + person.clinical_los
     if record is not None:
         record["ready"] = ready
-    yield from system.hold(system.acute_delayed["process"], env.timeout(person.discharge_process))
+    # clinical stay then the discharge process: both lengths are known now, so one event
+    referred = ready + person.discharge_process
+    system.monitor.interval("acute.delayed", "process", ready, referred)
+    yield env.timeout(referred - admitted)
     pathway = PATHWAYS[person.pathway]
     joined = env.now
     waiting = system.acute_delayed[f"awaiting_{pathway}"]
     if pathway == "p1":
-        site = yield from system.hold(waiting, system.reablement.request(person, "hospital"))
+        site = yield from system.acquire(system.reablement, person, "hospital", waiting)
     elif pathway == "p2":
-        site = yield from system.hold(waiting, system.beds.request(person, "hospital", system.bed_site_wanted(person)))
+        site = yield from system.acquire(system.beds, person, "hospital", waiting, system.bed_site_wanted(person))
     else:
-        site = yield from system.hold(waiting, system.placements.request(person, "hospital"))
-        yield from system.hold(waiting, env.timeout(person.placement_delay))
+        site = yield from system.acquire(system.placements, person, "hospital", waiting)
+        yield from system.wait("acute.delayed", "awaiting_p3", env.now + person.placement_delay)
         system.placements.release(site, present=False)
     leave = system.calendar.leave_time(env.now, person.u_leave, system.hospital_days)
-    yield from system.hold(system.acute_delayed["awaiting_discharge_day"], env.timeout(leave - env.now))
+    yield from system.wait("acute.delayed", "awaiting_discharge_day", leave)
     system.acute_occupied.change(env.now, -1)
     system.in_acute -= 1
     _record_discharge(system, pathway, admitted, ready, env.now)

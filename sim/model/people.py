@@ -5,6 +5,8 @@ they arrive, each from its own stream, in blocks for speed. Two scenarios run wi
 seed therefore see the same people with the same needs, whatever capacity they meet.
 Streams are named "<pool>.<attribute>": the pools are front-door arrivals, readmissions and
 community referrals, so a change in readmissions never shifts the next arrival's draws.
+The k-th person of a pool always gets the k-th uniform of each of its streams, however the
+draws are blocked.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ BED_OUTCOMES = ("home", "home_with_p1", "long_term_care", "readmitted", "died")
 ATTRIBUTES = (
     "diversion", "pathway", "dies_in_hospital", "clinical_los", "discharge_process", "u_leave",
     "readmit_after_p0", "readmit_delay", "hw_los", "hw_escalates", "reablement_duration",
-    "hours_start", "hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
+    "hours_start", "u_hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
     "u_bed_leave", "preferred_site", "placement_delay",
 )  # fmt: skip
 
@@ -41,7 +43,11 @@ def _choice(u: np.ndarray, shares: list[float]) -> np.ndarray:
 
 
 class AttributePool:
-    """Hands out people with pre-drawn attributes; refills in blocks from '<prefix>.*' streams."""
+    """Draws people's attributes from '<prefix>.*' streams: as columns for a batch of arrivals
+    (`draw`, `people`), or one person at a time from a buffered block (`next`).
+
+    A pool is used one way or the other, never both (the buffer would reorder the draws).
+    """
 
     def __init__(self, scenario: Scenario, streams: Streams, prefix: str, block: int = 1024):
         self.s = scenario
@@ -49,18 +55,25 @@ class AttributePool:
         self.prefix = prefix
         self.block = block
         self._rows: list[tuple] = []
-        self._next = block  # forces a fill on first use
-        self.site_names = list(scenario.beds.sites)
+        self._next = 0
+        self._labels = {
+            "diversion": np.array(DIVERSIONS, dtype=object),
+            "reablement_outcome": np.array(REABLEMENT_OUTCOMES, dtype=object),
+            "bed_outcome": np.array(BED_OUTCOMES, dtype=object),
+            "preferred_site": np.array(list(scenario.beds.sites), dtype=object),
+        }
 
-    def _uniform(self, name: str) -> np.ndarray:
-        return self.streams[f"{self.prefix}.{name}"].random(self.block)
+    def _uniform(self, name: str, n: int) -> np.ndarray:
+        return self.streams[f"{self.prefix}.{name}"].random(n)
 
-    def _fill(self) -> None:
-        s, n = self.s, self.block
+    def draw(self, n: int) -> dict[str, np.ndarray]:
+        """The next n people's attributes, one array per attribute (categories as codes)."""
+        assert self._next >= len(self._rows), "a pool is drawn by columns or by rows, not both"
+        s = self.s
         acute = s.acute
-        pathway = _choice(self._uniform("pathway"), list(acute.pathway_shares.as_dict().values()))
-        u_clinical = self._uniform("clinical_los")
-        u_process = self._uniform("discharge_process")
+        pathway = _choice(self._uniform("pathway", n), list(acute.pathway_shares.as_dict().values()))
+        u_clinical = self._uniform("clinical_los", n)
+        u_process = self._uniform("discharge_process", n)
         clinical = np.empty(n)
         process = np.empty(n)
         for k, name in enumerate(PATHWAYS):
@@ -68,44 +81,51 @@ class AttributePool:
             clinical[mask] = getattr(acute.clinical_los, name).from_uniform(u_clinical[mask])
             process[mask] = getattr(acute.discharge_process, name).from_uniform(u_process[mask])
         re, beds = s.reablement, s.beds
-        columns = {
-            "diversion": _choice(self._uniform("diversion"), list(s.front_door.diversion.as_dict().values())),
+        return {
+            "diversion": _choice(self._uniform("diversion", n), list(s.front_door.diversion.as_dict().values())),
             "pathway": pathway,
-            "dies_in_hospital": self._uniform("death") < acute.death_share,
+            "dies_in_hospital": self._uniform("death", n) < acute.death_share,
             "clinical_los": clinical,
             "discharge_process": process,
-            "u_leave": self._uniform("leave_day"),
-            "readmit_after_p0": self._uniform("readmit_p0") < acute.readmission_after_p0.share,
-            "readmit_delay": acute.readmission_after_p0.delay.from_uniform(self._uniform("readmit_delay")),
-            "hw_los": s.home_ward.los.from_uniform(self._uniform("home_ward_los")),
-            "hw_escalates": self._uniform("home_ward_escalation") < s.home_ward.escalation_share,
-            "reablement_duration": re.duration.from_uniform(self._uniform("reablement_duration")),
-            "hours_start": re.hours_start.from_uniform(self._uniform("hours_start")),
-            "hours_retained": re.hours_retained_share.from_uniform(self._uniform("hours_retained")),
-            "reablement_outcome": _choice(self._uniform("reablement_outcome"), list(re.outcomes.as_dict().values())),
-            "bed_los": beds.los.from_uniform(self._uniform("bed_los")),
-            "bed_outcome": _choice(self._uniform("bed_outcome"), list(beds.outcomes.as_dict().values())),
-            "bed_process": beds.discharge_process.from_uniform(self._uniform("bed_process")),
-            "u_bed_leave": self._uniform("bed_leave_day"),
+            "u_leave": self._uniform("leave_day", n),
+            "readmit_after_p0": self._uniform("readmit_p0", n) < acute.readmission_after_p0.share,
+            "readmit_delay": acute.readmission_after_p0.delay.from_uniform(self._uniform("readmit_delay", n)),
+            "hw_los": s.home_ward.los.from_uniform(self._uniform("home_ward_los", n)),
+            "hw_escalates": self._uniform("home_ward_escalation", n) < s.home_ward.escalation_share,
+            "reablement_duration": re.duration.from_uniform(self._uniform("reablement_duration", n)),
+            "hours_start": re.hours_start.from_uniform(self._uniform("hours_start", n)),
+            # the share of hours still needed after reablement matters only for the few who end
+            # it on ongoing homecare, and its inverse transform is slow: sampled when needed
+            "u_hours_retained": self._uniform("hours_retained", n),
+            "reablement_outcome": _choice(self._uniform("reablement_outcome", n), list(re.outcomes.as_dict().values())),
+            "bed_los": beds.los.from_uniform(self._uniform("bed_los", n)),
+            "bed_outcome": _choice(self._uniform("bed_outcome", n), list(beds.outcomes.as_dict().values())),
+            "bed_process": beds.discharge_process.from_uniform(self._uniform("bed_process", n)),
+            "u_bed_leave": self._uniform("bed_leave_day", n),
             "preferred_site": _choice(
-                self._uniform("preferred_site"), [site.referral_share for site in beds.sites.values()]
+                self._uniform("preferred_site", n), [site.referral_share for site in beds.sites.values()]
             ),
-            "placement_delay": s.placements.delay.from_uniform(self._uniform("placement_delay")),
+            "placement_delay": s.placements.delay.from_uniform(self._uniform("placement_delay", n)),
         }
-        named = {
-            "diversion": DIVERSIONS, "reablement_outcome": REABLEMENT_OUTCOMES, "bed_outcome": BED_OUTCOMES,
-            "preferred_site": self.site_names,
-        }  # fmt: skip
+
+    def _attribute_rows(self, columns: dict[str, np.ndarray], index) -> list[tuple]:
+        labels = self._labels
         lists = [
-            [named[name][k] for k in columns[name].tolist()] if name in named else columns[name].tolist()
+            labels[name][columns[name][index]].tolist() if name in labels else columns[name][index].tolist()
             for name in ATTRIBUTES
         ]
-        self._rows = list(zip(*lists))
-        self._next = 0
+        return list(zip(*lists))
+
+    def people(self, columns: dict[str, np.ndarray], index: np.ndarray, pids, spell: int, times) -> list[Person]:
+        """Person tuples for the rows `index` of drawn columns (categories as names)."""
+        rows = self._attribute_rows(columns, index)
+        return [Person(pid, spell, t, *row) for pid, t, row in zip(pids, times, rows)]
 
     def next(self, pid: int, spell: int, t: float) -> Person:
-        if self._next >= self.block:
-            self._fill()
+        """One person (attributes from a buffered block of draws)."""
+        if self._next >= len(self._rows):
+            self._rows = self._attribute_rows(self.draw(self.block), slice(None))
+            self._next = 0
         row = self._rows[self._next]
         self._next += 1
         return Person(pid, spell, t, *row)

@@ -12,7 +12,9 @@ def from_community(system, person):
     """Process: someone at home (after reablement) who needs long-term care."""
     env = system.env
     joined = env.now
-    site = yield system.placements.request(person, "community")
+    site = system.placements.take(person, "community")
+    if site is None:
+        site = yield system.placements.request(person, "community")
     yield env.timeout(person.placement_delay)
     system.placements.release(site, present=False)
     enter_care_home(system, person, "community", joined)

@@ -15,7 +15,9 @@ def record_start(system, service: str, source: str, joined: float) -> None:
 def step_up(system, person, source: str):
     """Process: a step-up referral from the community into reablement (waiting at home)."""
     joined = system.env.now
-    site = yield system.reablement.request(person, source)
+    site = system.reablement.take(person, source)
+    if site is None:
+        site = yield system.reablement.request(person, source)
     yield from episode(system, person, site, source, joined)
 
 
@@ -33,14 +35,16 @@ def episode(system, person, site: str, source: str, joined: float):
     service.release(site)
     outcome = person.reablement_outcome
     now = env.now
+    hours_end = None
+    if outcome == "independent":
+        hours_end = 0.0
+    elif outcome == "ongoing_homecare":
+        retained = system.s.reablement.hours_retained_share.from_uniform(person.u_hours_retained)
+        hours_end = person.hours_start * float(retained)
     if record is not None:
-        record["end"], record["outcome"] = now, outcome
-        record["hours_end"] = (
-            {"independent": 0.0, "ongoing_homecare": person.hours_start * person.hours_retained}.get(outcome)
-        )
+        record["end"], record["outcome"], record["hours_end"] = now, outcome, hours_end
     m.count("reablement.ends", outcome, now)
-    if outcome in ("independent", "ongoing_homecare"):
-        hours_end = 0.0 if outcome == "independent" else person.hours_start * person.hours_retained
+    if hours_end is not None:
         m.count("reablement.hours_reduction", "total", now, person.hours_start - hours_end)
         m.count("reablement.hours_reduction_n", "total", now)
         m.count("reablement.hours_end", outcome, now, hours_end)

@@ -109,21 +109,36 @@ class Service:
         return sum(s.allocated for s in self.sites.values())
 
     # -- requests --------------------------------------------------------------------------
+    def take(self, person, source: str, site: str | None = None) -> str | None:
+        """Grant a slot at once if that overtakes nobody: the site granted, or None (and no request)."""
+        if not self.has_room(site):
+            return None
+        self.requested += 1
+        self._log("join", person, site)
+        granted = self.free_site(site)
+        self._allocate(person, granted)
+        return granted
+
     def request(self, person, source: str, site: str | None = None) -> simpy.Event:
         """An event that succeeds, with the site name as value, when a slot is granted."""
-        now = self.env.now
         event = self.env.event()
-        self.requested += 1
-        request = Request(event, person, source, site, (self.priority.get(source, 0), next(self._sequence)), now)
-        self._log("join", person, site)
-        if self.has_room(site):
-            self._grant(request, self.free_site(site))
+        granted = self.take(person, source, site)
+        if granted is not None:
+            event.succeed(granted)
         else:
-            self._queue_level(source).change(now, 1)
-            self.queue.append(request)
-            if len(self.queue) > 1 and request.key < self.queue[-2].key:
-                self.queue.sort(key=lambda r: r.key)
+            self.queue_for(person, source, site, event)
         return event
+
+    def queue_for(self, person, source: str, site: str | None, event: simpy.Event) -> None:
+        """Join the queue (after `take` found no room); `event` succeeds with the site when granted."""
+        now = self.env.now
+        self.requested += 1
+        self._log("join", person, site)
+        request = Request(event, person, source, site, (self.priority.get(source, 0), next(self._sequence)), now)
+        self._queue_level(source).change(now, 1)
+        self.queue.append(request)
+        if len(self.queue) > 1 and request.key < self.queue[-2].key:
+            self.queue.sort(key=lambda r: r.key)
 
     def occupy(self, site: str, person=None) -> None:
         """The person holding a slot at `site` is now physically there."""
@@ -162,13 +177,13 @@ class Service:
                 return
             del self.queue[index]
             self._queue_level(request.source).change(self.env.now, -1)
-            self._grant(request, site)
+            self._allocate(request.person, site)
+            request.event.succeed(site)
 
-    def _grant(self, request: Request, site: str) -> None:
+    def _allocate(self, person, site: str) -> None:
         self.sites[site].allocated += 1
         self.granted += 1
-        self._log("grant", request.person, site)
-        request.event.succeed(site)
+        self._log("grant", person, site)
 
     def _queue_level(self, source: str) -> Level:
         level = self.queue_levels.get(source)
