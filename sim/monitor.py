@@ -47,7 +47,7 @@ def _spread_many(bins: np.ndarray, t0: np.ndarray, t1: np.ndarray, weight) -> No
     n = len(bins) + 1
     first_day = np.bincount(day, weights=signed * (day + 1 - ends), minlength=n)
     later_days = np.cumsum(np.bincount(day + 1, weights=signed, minlength=n))
-    bins += (first_day + later_days)[:-1]
+    bins[:last] += (first_day + later_days)[:last]
 
 
 class Level:
