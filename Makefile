@@ -18,8 +18,8 @@ demo: $(STAMP)  ## install, then simulate the baseline: 30 replications of one y
 test: $(STAMP)  ## install, then run the test suite
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)  ## speed figures (not tests)
-	$(BIN)/python benchmarks/bench_baseline.py
+bench: $(STAMP)  ## speed and scale figures beside their targets (not tests; about 10 minutes)
+	$(BIN)/python benchmarks/bench_targets.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,23 +1,19 @@
 """Speed reference: a minimal plain-SimPy model of the same pathways as icsim's baseline.
 
-What it is: the baseline's flow written the way a competent SimPy user would write it, to
-measure "people simulated per second per core" of plain SimPy on the same pathways. Every
-person is a SimPy process (P0 patients and deaths too, each with its timeouts); capacity is
-`simpy.Resource` (Home Ward, reablement, placements if finite) and a `simpy.PriorityStore` of
-bed tokens (short-term beds). Attributes are drawn from one numpy generator in blocks of 1024
-people with the scenario's distributions (`.from_uniform`); arrivals follow icsim's calendar
-(season x weekday x growth) and discharges its discharge-weekday rule (`Calendar.leave_time`).
+The baseline's flow as a competent SimPy user would write it, to measure "people simulated per
+second per core" of plain SimPy. Every person is a SimPy process (P0 patients and deaths too);
+capacity is `simpy.Resource` (Home Ward, reablement, placements if finite) and a
+`simpy.PriorityStore` of bed tokens. Attributes come from one numpy generator in blocks of 1024
+people via the scenario's distributions (`.from_uniform`); arrivals follow icsim's calendar
+(season x weekday x growth), discharges its discharge-weekday rule (`Calendar.leave_time`).
 
-What it deliberately leaves out: KPIs, monitors, levels, records, traces, person ids and
-"people per year" sets, reablement hours (a KPI-only attribute), and common random numbers
-(one stream instead of one per attribute).
-
-Simplifications: queues are plain FIFO (the baseline's priorities are all equal); capacity
-schedules are ignored (the baseline has none); site choice is "first free" only: the bed store
-holds one token per bed valued by site index, so a get takes the first site (in scenario order)
-with a free bed and all sites share one FIFO queue, which is icsim's "first_free" rule.
-The count returned is what icsim counts as entering: front-door arrivals, community referrals and
-P0 patients readmitted from home (readmissions straight from a service are not new entries).
+Left out on purpose: KPIs, monitors, levels, records, traces, person ids, reablement hours (a
+KPI-only attribute) and common random numbers (one stream, not one per attribute).
+Simplifications: FIFO queues (the baseline's priorities are all equal); no capacity schedules
+(the baseline has none); bed site choice is "first_free" only: one token per bed valued by site
+index, so a get takes the first site in scenario order with a free bed, all sites sharing one
+FIFO queue (icsim's rule). The count returned is what icsim counts as entering: front-door
+arrivals, community referrals and P0 patients readmitted from home.
 """
 
 from __future__ import annotations
@@ -71,7 +67,6 @@ class Reference:
         self.counts = counts  # optional flow counters for sanity checks (None: off)
         self._people = iter(())
 
-    # -- people -----------------------------------------------------------------------------
     def _draw(self, n: int) -> list[Person]:
         s, u = self.s, self.rng.random
         a, re, beds = s.acute, s.reablement, s.beds
@@ -104,7 +99,6 @@ class Reference:
         days = np.repeat(np.arange(len(rates)), self.rng.poisson(rates))
         return np.sort(days + self.rng.random(days.size)).tolist()
 
-    # -- sources ----------------------------------------------------------------------------
     def source(self, times: list[float], start):
         env = self.env
         for t in times:
@@ -126,7 +120,6 @@ class Reference:
         else:
             env.process(self.admission(p))
 
-    # -- journeys ---------------------------------------------------------------------------
     def home_ward_stay(self, p: Person, req):
         yield req
         yield self.env.timeout(p.hw_los)
@@ -214,7 +207,6 @@ class Reference:
         if req is not None:
             yield from self.reablement_episode(p, req)
 
-    # -- run --------------------------------------------------------------------------------
     def run(self) -> int:
         env, s, cal = self.env, self.s, self.calendar
 

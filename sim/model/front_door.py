@@ -68,18 +68,18 @@ def arrive(system, person) -> None:
     # A diversion takes its slot at once if the service has room (nobody arriving at the same
     # instant can take it first); otherwise the person is admitted.
     if target == "home_ward" and (site := system.home_ward.take(person, "front_door")) is not None:
-        system.start(home_ward_stay(system, person, site), person)
+        home_ward_stay(system, person, site)
     elif target == "assessment_home":
         _avoided(system, "assessment_home", t)
         system.leave(person, "home", t)
     elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door")) is not None:
         _avoided(system, target, t)
-        system.start(reablement.episode(system, person, site, "front_door", t), person)
+        system.start(reablement.episode(system, person, site, "front_door", t))
     elif target == "step_up_bed" and (
         site := system.beds.take(person, "front_door", system.bed_site_wanted(person))
     ) is not None:
         _avoided(system, target, t)
-        system.start(beds.episode(system, person, site, "front_door", t), person)
+        system.start(beds.episode(system, person, site, "front_door", t))
     else:
         hospital.admit(system, person)
 
@@ -88,24 +88,33 @@ def _avoided(system, route: str, t: float) -> None:
     system.monitor.count("admissions_avoided", route, t)
 
 
-def home_ward_stay(system, person, site: str):
-    """Process: a Home Ward (virtual ward) stay; some escalate to an acute admission at its end."""
-    env, ward = system.env, system.home_ward
-    ward.occupy(site, person)
-    system.monitor.count("home_ward.starts", "total", env.now)
+def home_ward_stay(system, person, site: str) -> None:
+    """A Home Ward (virtual ward) stay; some escalate to an acute admission at its end.
+
+    It meets no queue once started, so it is a timed callback rather than a process.
+    """
+    now = system.env.now
+    system.home_ward.occupy(site, person)
+    system.monitor.count("home_ward.starts", "total", now)
     record = None
     if system.records is not None:
-        record = system.records.episode(person, "home_ward", "front_door", None, env.now, env.now)
-    yield env.timeout(person.hw_los)
-    ward.release(site)
+        record = system.records.episode(person, "home_ward", "front_door", None, now, now)
+    system.journeys += 1
+    system.call_at(now + person.hw_los, _home_ward_end, system, person, site, record)
+
+
+def _home_ward_end(system, person, site: str, record) -> None:
+    system.journeys -= 1
+    now = system.env.now
+    system.home_ward.release(site)
     if record is not None:
-        record["end"], record["outcome"] = env.now, "escalated" if person.hw_escalates else "home"
+        record["end"], record["outcome"] = now, "escalated" if person.hw_escalates else "home"
     if person.hw_escalates:
-        system.monitor.count("home_ward.escalations", "total", env.now)
+        system.monitor.count("home_ward.escalations", "total", now)
         hospital.admit(system, person)
     else:
-        _avoided(system, "home_ward", env.now)
-        system.leave(person, "home", env.now)
+        _avoided(system, "home_ward", now)
+        system.leave(person, "home", now)
 
 
 def community_referrals(system, service: str):
@@ -120,4 +129,4 @@ def community_referrals(system, service: str):
             system.enter(person, t)
             system.monitor.count("community.referrals", service, t)
             journey = reablement.step_up if service == "reablement" else beds.step_up
-            system.start(journey(system, person, "community"), person)
+            system.start(journey(system, person, "community"))

@@ -26,7 +26,7 @@ def admit(system, person) -> None:
     elif person.pathway == 0:
         _p0_stay(system, person, t)
     else:
-        system.start(complex_stay(system, person), person)
+        system.start(complex_stay(system, person))
 
 
 def _death(system, person, t: float) -> None:

@@ -54,9 +54,9 @@ class System:
             for name in ("front_door", "readmission", "community")
         }
         self._next_pid = 0
-        # people whose journey is a SimPy process, by id -> journeys running (a hand-over from
-        # one journey to the next, e.g. Home Ward to hospital, briefly overlaps)
-        self.active: dict[int, int] = {}
+        # journeys running (a SimPy process or a timed callback): one per person still in the
+        # system on a journey (a hand-over, e.g. Home Ward to hospital, happens within one step)
+        self.journeys = 0
         self.hospital_days = scenario.acute.discharge_weekday.as_tuple()
         self.bed_days = scenario.beds.discharge_weekday.as_tuple()
         m = self.monitor
@@ -123,17 +123,13 @@ class System:
         reported = times[(times >= self.s.run.warmup_days) & (times < self.end)]
         self.monitor.count_many("people", counter, reported)
 
-    def start(self, journey, person) -> None:
+    def start(self, journey) -> None:
         """Run a person's journey as a SimPy process (only for people who meet a queue)."""
-        self.active[person.pid] = self.active.get(person.pid, 0) + 1
-        self.env.process(self._tracked(journey, person.pid))
+        self.journeys += 1
+        self.env.process(journey).callbacks.append(self._journey_ended)
 
-    def _tracked(self, journey, pid: int):
-        yield from journey
-        if self.active[pid] == 1:
-            del self.active[pid]
-        else:
-            self.active[pid] -= 1
+    def _journey_ended(self, _event) -> None:
+        self.journeys -= 1
 
     def call_at(self, t: float, action, *args) -> None:
         """Run action(*args) at time t (a plain callback: no process needed)."""
@@ -180,7 +176,7 @@ class System:
         self.monitor.close(self.end)
 
     def end_state(self) -> dict[str, float]:
-        state = {"active_people": len(self.active), "in_acute": self.in_acute}
+        state = {"active_people": self.journeys, "in_acute": self.in_acute}
         for svc in (self.home_ward, self.reablement, self.beds, self.placements):
             state[f"{svc.name}.requested"] = svc.requested
             state[f"{svc.name}.granted"] = svc.granted

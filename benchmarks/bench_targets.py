@@ -1,0 +1,141 @@
+"""The speed and scale targets, each measured figure printed beside its target.
+
+Prints figures; asserts nothing (speed lives here, not in tests). Run: `make bench` (about
+10 minutes on a 2-core machine: it runs the CLI for 100 replications with 1 and with 2
+workers, and for 10 years x 100 replications). `--quick` runs 20 replications and skips the
+10-year run, for a rough check while developing.
+
+Targets (issue 5), on the 2-core development machine, shipped baseline scenario:
+  1. one replication-year of simulation <= 0.5 s (start-up excluded);
+  2. `icsim run scenarios/baseline.toml --replications 100`: <= 30 s wall, whole process;
+  3. 10 years x 100 replications: <= 240 s wall, peak memory <= 1 GB, not growing with the horizon;
+  4. people/s per core >= 50% of a minimal plain-SimPy model of the same pathways
+     (benchmarks/reference_simpy.py);
+  5. 2 workers >= 1.7x faster than 1 on the 100-replication run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reference_simpy import run_reference  # noqa: E402
+
+from sim import load_scenario  # noqa: E402
+from sim.model import simulate  # noqa: E402
+
+ICSIM = Path(sys.executable).with_name("icsim")
+
+
+def people_entering(daily) -> float:
+    return float(daily[("system.entered", "total")].sum())
+
+
+def in_process(scenario, repeats: int) -> tuple[float, float]:
+    """(median seconds per replication, people per replication) of icsim's model."""
+    simulate(scenario, replication=99)  # warm caches
+    seconds, people = [], []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        out = simulate(scenario, replication=r)
+        seconds.append(time.perf_counter() - t0)
+        people.append(people_entering(out.daily))
+    return statistics.median(seconds), statistics.mean(people)
+
+
+def reference(scenario, repeats: int) -> tuple[float, float]:
+    """(median seconds per run, people per run) of the plain-SimPy reference model.
+
+    Like for like: the cyclic garbage collector is paused while it runs, as icsim's
+    `simulate` pauses it (worth about 30% to plain SimPy too).
+    """
+    run_reference(scenario, seed=99)
+    seconds, people = [], []
+    for r in range(repeats):
+        gc.disable()
+        t0 = time.perf_counter()
+        people.append(run_reference(scenario, seed=r))
+        seconds.append(time.perf_counter() - t0)
+        gc.enable()
+    return statistics.median(seconds), statistics.mean(people)
+
+
+def cli_run(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak MB of the process tree's resident memory) of one `icsim run`."""
+    out = Path(tempfile.mkdtemp(prefix="icsim-bench-")) / "run"
+    t0 = time.perf_counter()
+    process = psutil.Popen([str(ICSIM), "run", *args, "--quiet", "--out", str(out)], cwd=ROOT)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - t0
+    shutil.rmtree(out.parent, ignore_errors=True)
+    if process.returncode != 0:
+        raise SystemExit(f"icsim run {' '.join(args)} failed with exit code {process.returncode}")
+    return wall, peak / 2**20
+
+
+def row(name: str, figure: str, target: str, met: bool | None) -> None:
+    verdict = "" if met is None else ("met" if met else "MISSED")
+    print(f"{name:<52} {figure:>16}   {target:<18} {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 replications, no 10-year run")
+    quick = parser.parse_args().quick
+    n = 20 if quick else 100
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    years = scenario.end_day / 365
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+          f"Python {sys.version.split()[0]}, {platform.platform()}")
+    print(f"scenario: baseline, {scenario.run.warmup_days} warm-up days + {scenario.run.years:g} reported year "
+          f"= {years:.2f} simulated years per replication")
+
+    sim_seconds, people = in_process(scenario, repeats=5)
+    ref_seconds, ref_people = reference(scenario, repeats=3)
+    wall_1, peak_1 = cli_run(["scenarios/baseline.toml", "-n", str(n), "--workers", "1"])
+    wall_2, peak_2 = cli_run(["scenarios/baseline.toml", "-n", str(n), "--workers", "2"])
+
+    print()
+    row("measure", "figure", "target", None)
+    row("1. simulation per replication-year (s)", f"{sim_seconds / years:.3f}", "<= 0.5", sim_seconds / years <= 0.5)
+    row("   per replication incl. warm-up (s)", f"{sim_seconds:.3f}", "", None)
+    row(f"2. icsim run, {n} replications, 2 workers (s wall)", f"{wall_2:.1f}", "<= 30" if n == 100 else "(quick)",
+        wall_2 <= 30 if n == 100 else None)
+    icsim_rate, ref_rate = people / sim_seconds, ref_people / ref_seconds
+    row("4. people/s per core, icsim", f"{icsim_rate:,.0f}", "", None)
+    row("   people/s per core, plain-SimPy reference", f"{ref_rate:,.0f}", "", None)
+    row("   icsim / reference", f"{icsim_rate / ref_rate:.0%}", ">= 50%", icsim_rate / ref_rate >= 0.5)
+    row(f"5. 1 worker / 2 workers, {n} replications", f"{wall_1 / wall_2:.2f}x", ">= 1.7x", wall_1 / wall_2 >= 1.7)
+    row(f"   (1 worker: {wall_1:.1f} s wall)", "", "", None)
+    if not quick:
+        wall_10, peak_10 = cli_run(["scenarios/baseline.toml", "-n", "100", "--years", "10", "--workers", "2"])
+        row("3. 10 years x 100 replications, 2 workers (s wall)", f"{wall_10:.1f}", "<= 240", wall_10 <= 240)
+        row("   peak memory, process tree (MB)", f"{peak_10:.0f}", "<= 1024", peak_10 <= 1024)
+        row("   peak memory 10 years / 1 year", f"{peak_10 / peak_2:.2f}", "flat (~1)", None)
+    row(f"   peak memory, {n} x 1 year, 2 workers (MB)", f"{peak_2:.0f}", "", None)
+
+
+if __name__ == "__main__":
+    main()
