@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +32,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_simpy import run_reference  # noqa: E402
+from reference_simpy import run_reference
 
-from sim import load_scenario  # noqa: E402
-from sim.model import simulate  # noqa: E402
+from sim import load_scenario
+from sim.model import simulate
 
 ICSIM = Path(sys.executable).with_name("icsim")
 
@@ -114,7 +113,7 @@ def main() -> None:
 
     sim_seconds, people = in_process(scenario, repeats=5)
     ref_seconds, ref_people = reference(scenario, repeats=3)
-    wall_1, peak_1 = cli_run(["scenarios/baseline.toml", "-n", str(n), "--workers", "1"])
+    wall_1, _ = cli_run(["scenarios/baseline.toml", "-n", str(n), "--workers", "1"])
     wall_2, peak_2 = cli_run(["scenarios/baseline.toml", "-n", str(n), "--workers", "2"])
 
     print()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -328,6 +329,96 @@ def compare(
     )
 
 
+@app.command()
+def plan(
+    scenario: Path = typer.Argument(..., help="Scenario TOML file (e.g. scenarios/blueprint.toml)."),
+    service: str = typer.Option(..., "--service", help="[beds|reablement] The capacity to plan."),
+    target: str = typer.Option(..., "--target", help='KPI condition to meet each year, e.g. "p2_wait_days <= 2" or "p1_queue[total] <= 10".'),
+    confidence: float = typer.Option(0.9, "--confidence", help="Probability (share of replications) with which the target must be met."),
+    years: Optional[str] = typer.Option(None, "--years", help="Years to plan, e.g. 2026-2035 (reporting years by the calendar year they start in; default: every year of the run, which is lengthened if needed)."),
+    objective: str = typer.Option("target", "--objective", help="[target|cost] The least capacity meeting the target, or the one with the least cost of places plus acute bed days waiting among those meeting it."),
+    costs: Path = typer.Option(Path("scenarios/costs/default.toml"), "--costs", help="Unit-cost table (for --objective cost)."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications per candidate capacity (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Master seed, shared by every candidate (default: the scenario's)."),
+    max_capacity: Optional[int] = typer.Option(None, "--max-capacity", help="Largest capacity to try (default: 4 × today's)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Plan folder to write (default: runs/plan-<scenario>-<time>). Must not exist yet or be empty."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+) -> None:
+    """The capacity each year needs: for each year, the least beds or reablement places that
+    meet a target with the stated confidence, searched on common random numbers."""
+    from .costs import load_costs
+    from .plan import parse_target
+    from .plan import plan as find_plan
+
+    started = time.perf_counter()
+    try:
+        _check_run_options(replications, None, workers, seed)
+        base = load_scenario(scenario)
+        wanted = _year_range(years) if years else None
+        run_years = base.run.years
+        if wanted is not None:
+            run_years = max(run_years, wanted[1] - base.run.start_date.year + 1)
+        base = base.with_run(years=run_years, seed=seed, replications=replications)
+        goal = parse_target(target)
+        cost_table = load_costs(costs) if objective == "cost" else None
+        out = out or Path("runs") / f"plan-{base.meta.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        check_out_dir(out)
+    except InputError as exc:
+        _fail(str(exc))
+
+    def progress(capacity: int) -> None:
+        if not quiet:
+            err_console.print(f"simulated {service} = {capacity}", markup=False, highlight=False)
+
+    try:
+        chosen, evaluations = find_plan(
+            base, service, goal, confidence, wanted, objective, cost_table, max_capacity, progress,
+            workers=workers,
+        )
+    except InputError as exc:
+        _fail(str(exc))
+    manifest_data = {
+        **provenance(sys.argv),
+        "scenario_file": str(scenario),
+        "service": service,
+        "target": str(goal),
+        "confidence": confidence,
+        "objective": objective,
+        "costs_file": str(costs) if objective == "cost" else None,
+        "seed": base.run.seed,
+        "replications": base.run.replications,
+        "years": base.run.years,
+        "timings": {"wall_seconds": round(time.perf_counter() - started, 3)},
+        "scenario": base.model_dump(mode="json"),
+    }
+    try:
+        folder = write_folder(out, {"plan": chosen, "evaluations": evaluations}, manifest_data)
+    except InputError as exc:
+        _fail(str(exc))
+    if not quiet:
+        table = Table(title=f"{service}: capacity meeting {goal} with probability ≥ {confidence:g}", title_justify="left")
+        for column in ("year", "capacity", "offered load", "P(target met)", "today", "offered load today"):
+            table.add_column(column, justify="right")
+        for r in chosen.itertuples():
+            table.add_row(str(r.year), "–" if math.isnan(r.capacity) else f"{r.capacity:.0f}", f"{r.offered_load:.2f}",
+                          f"{r.probability_target_met:.2f}", str(r.capacity_now), f"{r.offered_load_now:.2f}")
+        out_console.print(table)
+        for r in chosen.itertuples():
+            if r.warning:
+                err_console.print(f"warning: {r.year}: {r.warning}", markup=False, highlight=False, soft_wrap=True)
+    out_console.print(f"planned {service} for {len(chosen)} year(s) from {evaluations['capacity'].nunique()} candidate "
+                      f"capacities in {time.perf_counter() - started:.1f} s; results in {folder}/", markup=False, highlight=False)
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*", text)
+    if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+        raise InputError(f"--years {text!r}: expected a year or a range of years, e.g. 2026-2035")
+    first = int(match.group(1))
+    return first, int(match.group(2) or first)
+
+
 def _money(value: float) -> str:
     if not math.isfinite(value):
         return "–"
@@ -394,6 +485,39 @@ def _given_value(param, argv: list[str]) -> str | None:
             if token.startswith(opt + "="):
                 return token[len(opt) + 1 :]
     return None
+
+
+@app.command()
+def census(
+    scenario: Path = typer.Argument(..., help="Scenario TOML file to simulate."),
+    out: Path = typer.Option(..., "--out", "-o", help="Census CSV file to write (must not exist yet)."),
+    at_day: Optional[float] = typer.Option(None, "--at-day", help="Simulation day of the census (default: the end of the warm-up)."),
+    replication: int = typer.Option(0, "--replication", help="Which replication to simulate."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Master seed (default: the scenario's)."),
+) -> None:
+    """Write the census (who is where, and for how long) of a simulated system at a day: a
+    synthetic start for `run.census` when no real census is at hand."""
+    from .census import census_at, write_census
+    from .model.census import size_by_place
+
+    try:
+        _positive("--seed", seed, 0)
+        _positive("--replication", replication, 0)
+        loaded = load_scenario(scenario)
+        day = float(loaded.run.warmup_days if at_day is None else at_day)
+        if out.exists():
+            raise InputError(f"--out {out}: already exists; expected a new file")
+        rows = census_at(loaded, day, replication, seed)
+    except InputError as exc:
+        _fail(str(exc))
+    note = (
+        f"SYNTHETIC census: simulated by icsim, not observed. Scenario {scenario} ({loaded.meta.name}), "
+        f"day {day:g} of the simulation ({loaded.date_of(day)}), replication {replication}, "
+        f"seed {loaded.run.seed if seed is None else seed}.\nColumns: docs/data-contract.md, 'Census'."
+    )
+    write_census(rows, out, note)
+    counts = ", ".join(f"{place} {n}" for place, n in size_by_place(rows).items())
+    out_console.print(f"wrote {out}: {len(rows)} people ({counts})", markup=False, highlight=False)
 
 
 def main() -> None:

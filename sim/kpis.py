@@ -4,12 +4,14 @@ Every KPI is a ratio of two daily series summed over a window: events per week a
 (events) / (days / 7); time averages are (person-days) / (days); means at discharge are
 (sum of stays) / (discharges); proportions are (count) / (count). The summary uses the whole
 reported period; the weekly series uses each week, or a trailing moving window where the
-programme defines one (pooled, not an average of weekly ratios).
+programme defines one (pooled, not an average of weekly ratios); the yearly values use each
+reporting year (365-day blocks from the end of warm-up).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from .scenario import Scenario
 
 REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
 PLACEMENT_SOURCES = ("hospital", "short_term_bed", "community")
+BED_SOURCES = ("hospital", "community", "front_door")
 AVOIDANCE_ROUTES = ("home_ward", "assessment_home", "step_up_reablement", "step_up_bed")
 PEOPLE_COUNTERS = ("admitted", "home_from_hospital", "bedded_from_hospital", "home_after_bed", "reablement", "permanent_care")
 
@@ -62,6 +65,8 @@ KPIS: tuple[KPI, ...] = (
     KPI("community_wait_days", "days", "Mean wait of community step-up referrals, referral to start"),
     KPI("people_per_year", "people/year", "Distinct people with each experience, each counted once per reporting year (365-day blocks from the start date), per year: admitted, home_from_hospital (P0 or P1 discharge), bedded_from_hospital (P2 or P3 discharge), home_after_bed (short-term bed exit home, with or without P1), reablement (started), permanent_care (entered a care home)"),
     KPI("homecare_package_hours_per_year", "hours/week per year", "Weekly homecare hours of the packages people leave reablement with (0 if independent), summed over a year's episodes ending at home"),
+    KPI("requests_per_week", "people/week", "Requests for a place (from any source: hospital, community, front door, short-term bed), by service: the demand a capacity meets"),
+    KPI("starts_per_week", "people/week", "People starting in the service (any source), by service"),
     KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
 )
 KPI_BY_ID = {k.id: k for k in KPIS}
@@ -163,6 +168,9 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     for counter in PEOPLE_COUNTERS:
         add("people_per_year", counter, w("people", counter), w.years)
     add("homecare_package_hours_per_year", "total", w.total("reablement.hours_end", ("independent", "ongoing_homecare")), w.years)
+    for service, sources in (("beds", BED_SOURCES), ("reablement", REABLEMENT_SOURCES)):
+        add("requests_per_week", service, w.total(f"{service}.requests", sources), w.weeks)
+        add("starts_per_week", service, w.total(f"{service}.starts", sources), w.weeks)
     add("capacity_funded", "beds", w.total("beds.capacity", sites), w.days)
     add("capacity_funded", "reablement", w("reablement.capacity", "all"), w.days)
     add("capacity_funded", "home_ward", w("home_ward.capacity", "all"), w.days)
@@ -203,3 +211,41 @@ def replication_kpis(daily: dict, scenario: Scenario, replication: int) -> tuple
     weekly = pd.concat(weekly_parts, ignore_index=True)
     return summary, weekly.dropna(subset=["value"]).reset_index(drop=True)
 
+
+
+YEAR_DAYS = 365  # a reporting year: 365-day blocks from the end of warm-up (as System.count_person counts people)
+MIN_PARTIAL_YEAR_DAYS = 28  # a final shorter block is reported only if at least this long (docs/decisions.md)
+
+
+def reporting_years(scenario: Scenario) -> list[tuple[int, int, int]]:
+    """(year label, first day, end day) of each reporting year of the reported period.
+
+    Consecutive 365-day blocks from the end of warm-up; a final shorter block counts only if it
+    has at least MIN_PARTIAL_YEAR_DAYS days. Block k is labelled `run.start_date.year + k`.
+    """
+    first, last = scenario.run.warmup_days, scenario.end_day
+    blocks = []
+    for k, start in enumerate(range(first, last, YEAR_DAYS)):
+        end = min(start + YEAR_DAYS, last)
+        if end - start == YEAR_DAYS or end - start >= MIN_PARTIAL_YEAR_DAYS:
+            blocks.append((scenario.run.start_date.year + k, start, end))
+    return blocks
+
+
+def yearly_kpis(daily: dict, scenario: Scenario, replication: int) -> pd.DataFrame:
+    """Every KPI and scope over each reporting year of one replication, as a long frame with
+    columns replication, year, kpi, scope, unit, value (rows by KPI, scope, then year).
+
+    A year's value is the ratio of the KPI's numerator and denominator summed over that year's
+    days, exactly as `replication_kpis` computes the whole-period summary value.
+    """
+    first, last = scenario.run.warmup_days, scenario.end_day
+    blocks = reporting_years(scenario)
+    ratios = _ratios(_Window(daily, first, last), scenario)
+    rows = []
+    for (kpi_id, scope), (num, den) in ratios.items():
+        unit = KPI_BY_ID[kpi_id].unit
+        for year, start, end in blocks:
+            value = _ratio(num[start - first : end - first].sum(), den[start - first : end - first].sum())
+            rows.append((replication, year, kpi_id, scope, unit, value))
+    return pd.DataFrame(rows, columns=["replication", "year", "kpi", "scope", "unit", "value"])

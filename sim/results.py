@@ -1,4 +1,5 @@
-"""The run folder: manifest.json, summary.csv, replications.csv, weekly.csv.
+"""The run folder: manifest.json, summary.csv, replications.csv, weekly.csv, yearly.csv and,
+when the run reports two or more years, fan.png.
 
 No file in a run folder is ever half-written. `icsim run` creates the folder at the start
 with run.json (the resolved scenario and run settings) and a replications/ folder that
@@ -64,7 +65,7 @@ def provenance(command: list[str]) -> dict:
     return {
         "icsim_version": package_version(),
         "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command,
         "platform": {
             "python": sys.version.split()[0],
@@ -76,10 +77,21 @@ def provenance(command: list[str]) -> dict:
     }
 
 
+def draws_fan(result: RunResult) -> bool:
+    """fan.png is drawn when the run reports two or more years."""
+    return result.yearly_replications["year"].nunique() >= 2
+
+
+def run_files(result: RunResult) -> list[str]:
+    """The files of a finished run folder."""
+    return ["manifest.json", *(f"{t}.csv" for t in RUN_TABLES), *(["fan.png"] if draws_fan(result) else [])]
+
+
 def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float) -> dict:
     return {
         **provenance(command),
         "scenario_file": scenario_file,
+        "files": run_files(result),
         "seed": result.seed,
         "replications": int(result.replications["replication"].nunique()),
         "years": result.scenario.run.years,
@@ -98,6 +110,7 @@ def _version(lib: str) -> str:
 
 
 RUN_FILE = "run.json"
+RUN_TABLES = ("summary", "replications", "weekly", "yearly")
 REPLICATIONS_DIR = "replications"
 RUN_FORMAT = "icsim-run/1"
 
@@ -140,13 +153,21 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
     """Write the final files into a started run folder, each renamed into place (manifest.json
     last), then remove run.json and replications/: the folder ends as an uninterrupted run's."""
     out = Path(out)
-    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly}
+    yearly = result.yearly
+    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly,
+              "yearly": yearly}
     staging = Path(tempfile.mkdtemp(prefix=".final.", dir=out))
     try:
         for name, table in tables.items():
             table.to_csv(staging / f"{name}.csv", index=False)
+        figures = []
+        if draws_fan(result):
+            from .charts import fan_grid  # matplotlib is imported only when a fan is drawn
+
+            fan_grid(yearly).savefig(staging / "fan.png", dpi=110)
+            figures.append("fan.png")
         (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
-        for name in [*(f"{t}.csv" for t in tables), "manifest.json"]:
+        for name in [*(f"{t}.csv" for t in tables), *figures, "manifest.json"]:
             (staging / name).chmod(0o644)
             os.replace(staging / name, out / name)
     finally:

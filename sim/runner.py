@@ -20,19 +20,23 @@ import pickle
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .errors import InputError
-from .kpis import replication_kpis
+from .kpis import replication_kpis, yearly_kpis
 from .model import simulate
 from .scenario import Scenario
+
+YEARLY_REPLICATION_COLUMNS = ["replication", "year", "kpi", "scope", "unit", "value"]
+FAN_PERCENTILES = (2.5, 10, 50, 90, 97.5)
+FAN_COLUMNS = ["kpi", "scope", "unit", "year", "mean", "p2_5", "p10", "p50", "p90", "p97_5"]
 
 
 @dataclass
@@ -43,16 +47,23 @@ class RunResult:
     weekly: pd.DataFrame  # replication, week, kpi, scope, unit, value
     end_states: list[dict]
     timings: dict = field(default_factory=dict)
+    yearly_replications: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=YEARLY_REPLICATION_COLUMNS))
+    # replication, year, kpi, scope, unit, value: each reporting year (sim.kpis.yearly_kpis)
 
     @property
     def summary(self) -> pd.DataFrame:
         return summarise(self.replications)
 
+    @property
+    def yearly(self) -> pd.DataFrame:
+        """The fan of each KPI per reporting year across replications (see `fan`)."""
+        return fan(self.yearly_replications)
+
 
 def _one(scenario: Scenario, seed: int, replication: int):
     out = simulate(scenario, replication, seed)
     summary, weekly = replication_kpis(out.daily, scenario, replication)
-    return summary, weekly, out.end_state
+    return summary, weekly, out.end_state, yearly_kpis(out.daily, scenario, replication)
 
 
 _worker_scenario: Scenario | None = None
@@ -91,7 +102,7 @@ def saved_replications(store: Path | None, n: int) -> list[int]:
 
 
 def save_replication(store: Path, replication: int, result) -> None:
-    """Pickle (summary rows, weekly rows, end state): floats round-trip exactly. Atomic: a
+    """Pickle (summary rows, weekly rows, end state, yearly rows): floats round-trip exactly. Atomic: a
     temporary file in the same folder is written, flushed to disk and renamed into place."""
     store = Path(store)
     fd, tmp = tempfile.mkstemp(prefix=f".rep-{replication:06d}.", suffix=".tmp", dir=store)
@@ -147,7 +158,9 @@ def run(
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
         for r in saved_replications(store, n):
-            results[r] = load_replication(store, r)
+            saved = load_replication(store, r)
+            if len(saved) >= 4:  # a file saved before yearly rows were kept is recomputed
+                results[r] = saved
     todo = [r for r in range(n) if r not in results]
 
     def done(r: int, result) -> None:
@@ -178,6 +191,7 @@ def run(
         weekly=pd.concat([r[1] for r in ordered], ignore_index=True),
         end_states=[r[2] for r in ordered],
         timings=timings,
+        yearly_replications=pd.concat([r[3] for r in ordered], ignore_index=True),
     )
 
 
@@ -256,3 +270,19 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["kpi", "scope", "unit", "mean", "ci95_low", "ci95_high", "p10", "p90", "replications"]
     )
+
+
+def fan(yearly_replications: pd.DataFrame) -> pd.DataFrame:
+    """Across replications, per KPI, scope and reporting year: the mean and the 2.5th, 10th,
+    50th, 90th and 97.5th percentiles (numpy's linear interpolation) of the finite values (NaN
+    where there are none). Columns: kpi, scope, unit, year, mean, p2_5, p10, p50, p90, p97_5."""
+    rows = []
+    for (kpi, scope, unit, year), group in yearly_replications.groupby(["kpi", "scope", "unit", "year"], sort=False):
+        values = group["value"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values):
+            stats_ = [float(values.mean()), *(float(p) for p in np.percentile(values, FAN_PERCENTILES))]
+        else:
+            stats_ = [float("nan")] * (1 + len(FAN_PERCENTILES))
+        rows.append((kpi, scope, unit, int(year), *stats_))
+    return pd.DataFrame(rows, columns=FAN_COLUMNS)

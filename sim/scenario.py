@@ -7,6 +7,7 @@ changes (tables merge key by key; arrays and values replace).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
@@ -14,6 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -107,6 +109,55 @@ class Run(Frozen):
     warmup_days: int = Field(ge=0)
     replications: int = Field(ge=1)
     seed: int = Field(ge=0)
+    # a census file (CSV, sim/census.py) the run starts from at t = 0; written relative to the
+    # scenario file that names it, stored resolved (absolute) at load time
+    census: str | None = None
+    # its rows (place, site, days so far), read when the scenario is loaded: the run, a run's
+    # manifest and remote workers need no copy of the file
+    census_rows: Annotated[
+        tuple[Annotated[tuple[str, str | None, float], BeforeValidator(_as_tuple)], ...], BeforeValidator(_as_tuple)
+    ] = ()
+
+
+class Population(Frozen):
+    """The population that drives demand: people by age band and year (one projection variant),
+    and each band's admission rate. Demand moves with sum(population × rate) over the bands;
+    `rate_per_day` still sets its level at the start date (docs/decisions.md)."""
+
+    file: str  # the projection CSV it was read from (provenance; the table below is what is used)
+    variant: str
+    rates_per_1000: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    # Filled from `file` when the scenario is loaded: mid-year populations, one value per year.
+    years: Annotated[tuple[int, ...], BeforeValidator(_as_tuple)] = ()
+    by_band: dict[str, Annotated[tuple[Annotated[float, Field(ge=0)], ...], BeforeValidator(_as_tuple)]] = {}
+
+    @model_validator(mode="after")
+    def _table_matches_rates(self):
+        if not self.years:
+            raise ValueError(f"no population table read from {self.file!r}")
+        if any(b <= a for a, b in zip(self.years, self.years[1:])):
+            raise ValueError(f"years {self.years}: expected consecutive increasing years")
+        if set(self.by_band) != set(self.rates_per_1000):
+            raise ValueError(
+                f"age bands in rates_per_1000 ({', '.join(self.rates_per_1000)}) differ from the "
+                f"file's ({', '.join(self.by_band)})"
+            )
+        for band, values in self.by_band.items():
+            if len(values) != len(self.years):
+                raise ValueError(f"age band {band!r}: {len(values)} values for {len(self.years)} years")
+        return self
+
+    def demand_index(self, dates: list[dt.date]) -> np.ndarray:
+        """sum(population × rate) on each date, linear between mid-years (1 July)."""
+        yearly = sum(np.asarray(self.by_band[band]) * rate for band, rate in self.rates_per_1000.items())
+        mid_years = np.array([dt.date(y, 7, 1).toordinal() for y in self.years])
+        x = np.array([d.toordinal() for d in dates])
+        if x.min() < mid_years[0] or x.max() > mid_years[-1]:
+            raise ValueError(
+                f"{self.file} covers mid-{self.years[0]} to mid-{self.years[-1]}; the run (with its warm-up) "
+                f"needs {min(dates).isoformat()} to {max(dates).isoformat()}"
+            )
+        return np.interp(x, mid_years, yearly)
 
 
 class Arrivals(Frozen):
@@ -116,6 +167,7 @@ class Arrivals(Frozen):
     monthly_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=12, max_length=12)
     weekday_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=7, max_length=7)
     annual_growth: float = Field(gt=-1, le=1)
+    population: Population | None = None  # demand grows with a population projection instead
 
     @model_validator(mode="after")
     def _factors_average_one(self):
@@ -124,6 +176,11 @@ class Arrivals(Frozen):
             mean = sum(values) / len(values)
             if abs(mean - 1) > 1e-6:
                 raise ValueError(f"{name} average {mean:.9g}; expected 1 (±1e-6) so that rate_per_day is the mean rate")
+        if self.population is not None and self.annual_growth != 0:
+            raise ValueError(
+                f"annual_growth = {self.annual_growth} and a population: growth comes from one or the other; "
+                "set annual_growth = 0 when a population projection drives demand"
+            )
         return self
 
 
@@ -274,6 +331,12 @@ class Scenario(Frozen):
     beds: Beds
     placements: Placements
 
+    @model_validator(mode="after")
+    def _population_covers_the_run(self):
+        if self.arrivals.population is not None:
+            self.arrivals.population.demand_index([self.date_of(0.0), self.date_of(float(self.end_day))])
+        return self
+
     @property
     def horizon_days(self) -> int:
         """Reported days after warm-up."""
@@ -316,9 +379,23 @@ def load_scenario(path: str | Path) -> Scenario:
         return _from_manifest(path)
     data = _read_merged(path, chain=())
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(_describe(path, exc, data)) from None
+    if scenario.run.census is not None and not scenario.run.census_rows:  # a bad census stops the load
+        from .census import read_census
+
+        rows = read_census(scenario.run.census, scenario)
+        data["run"]["census_rows"] = [(r.place, r.site, r.days_so_far) for r in rows]
+        scenario = Scenario.model_validate(data)
+    return scenario
+
+
+def _resolve_census(data: dict, path: Path) -> None:
+    """`run.census` is relative to the file that names it (as `extends` is): made absolute here."""
+    run = data.get("run")
+    if isinstance(run, dict) and isinstance(run.get("census"), str):
+        run["census"] = str((path.parent / run["census"]).resolve())
 
 
 def _from_manifest(path: Path) -> Scenario:
@@ -354,11 +431,57 @@ def read_toml(path: Path) -> dict:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
+POPULATION_COLUMNS = ("year", "age_band", "variant", "population", "source")
+
+
+def _read_population(data: dict, scenario_path: Path) -> None:
+    """Fill arrivals.population's table from its CSV (path relative to the scenario file)."""
+    population = data.get("arrivals", {}).get("population")
+    if not isinstance(population, dict) or not isinstance(population.get("file"), str) or "years" in population:
+        return
+    path = scenario_path.parent / population["file"]
+    where = f"{scenario_path}: arrivals.population.file = {population['file']!r}"
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    except FileNotFoundError:
+        raise InputError(f"{where}: file not found ({path})") from None
+    if not rows or tuple(rows[0].keys()) != POPULATION_COLUMNS:
+        found = ", ".join(rows[0].keys()) if rows else "no rows"
+        raise InputError(f"{path}: columns {found}; expected {', '.join(POPULATION_COLUMNS)}")
+    variant = population.get("variant")
+    table: dict[str, dict[int, float]] = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            year, value = int(row["year"]), float(row["population"])
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{path}: row {line}: year = {row['year']!r}, population = {row['population']!r}: expected a year and a number"
+            ) from None
+        if not value >= 0 or math.isinf(value):
+            raise InputError(f"{path}: row {line}: population = {row['population']!r}: expected a number >= 0")
+        if row["variant"] == variant:
+            if year in table.setdefault(row["age_band"], {}):
+                raise InputError(f"{path}: row {line}: {year} {row['age_band']} {variant} appears twice")
+            table[row["age_band"]][year] = value
+    if not table:
+        variants = sorted({row["variant"] for row in rows})
+        raise InputError(f"{where}: variant = {variant!r}: not in the file; expected one of {', '.join(variants)}")
+    years = sorted(next(iter(table.values())))
+    for band, values in table.items():
+        if sorted(values) != years or years != list(range(years[0], years[-1] + 1)):
+            raise InputError(f"{path}: age band {band!r}, variant {variant!r}: expected one row for every year {years[0]}-{years[-1]}")
+    population["years"] = years
+    population["by_band"] = {band: [values[y] for y in years] for band, values in table.items()}
+
+
 def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
     resolved = path.resolve()
     if resolved in chain:
         raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
     data = read_toml(path)
+    _read_population(data, path)
+    _resolve_census(data, path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

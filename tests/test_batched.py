@@ -11,8 +11,8 @@ from array import array
 
 import numpy as np
 import pytest
-
 from helpers import baseline
+
 from sim.model import front_door, hospital
 from sim.model.calendar import Calendar
 from sim.model.people import AttributePool

@@ -19,7 +19,7 @@ from sim.results import read_run_settings
 
 REPO = Path(__file__).resolve().parents[1]
 ICSIM = str(Path(sys.executable).parent / "icsim")
-FINAL = ("summary.csv", "replications.csv", "weekly.csv")
+FINAL = ("summary.csv", "replications.csv", "weekly.csv", "yearly.csv")
 
 
 def frames(result) -> dict[str, str]:

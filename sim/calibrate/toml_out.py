@@ -79,6 +79,8 @@ def render_scenario(data: dict, comments: dict[str, str], header: list[str], def
         nested = []
         for key, value in node.items():
             here = f"{path}.{key}" if path else key
+            if value is None or value == ():  # optional settings left out (TOML has no null)
+                continue
             if isinstance(value, dict) and "family" not in value:
                 nested.append((value, here))
                 continue

@@ -28,25 +28,29 @@ def step_up(system, person, source: str):
     yield from episode(system, person, site, source, joined)
 
 
-def episode(system, person, site: str, source: str, joined: float):
-    """Process: a short-term bed stay, from admission to leaving the bed."""
+def episode(system, person, site: str, source: str, joined: float, admitted: float | None = None):
+    """Process: a short-term bed stay, from admission to leaving the bed.
+
+    `admitted` < now: a stay under way at a census start (not counted as an admission again;
+    bed_los is then the whole therapy stay, drawn given the days already spent)."""
     env, beds_service, m = system.env, system.beds, system.monitor
     delayed = system.bed_delayed
     beds_service.occupy(site, person)
-    reablement.record_start(system, "beds", source, joined)
-    m.count("beds.admissions", site, env.now)
-    admitted = env.now
+    if admitted is None:
+        reablement.record_start(system, "beds", source, joined)
+        m.count("beds.admissions", site, env.now)
+        admitted = env.now
     record = system.records.episode(person, "bed", source, site, joined, admitted) if system.records is not None else None
     therapy_ends = admitted + person.bed_los * system.los_multiplier[site]
     outcome = person.bed_outcome
     p1_site = None
     if outcome in ("died", "readmitted"):
-        yield env.timeout(therapy_ends - admitted)
+        yield env.timeout(therapy_ends - env.now)
     else:
         # therapy then the discharge process: both lengths are known now, so one event
         referred = therapy_ends + person.bed_process
         m.interval("beds.delayed", "process", therapy_ends, referred)
-        yield env.timeout(referred - admitted)
+        yield env.timeout(referred - env.now)
         onward_joined = env.now
         if outcome == "home_with_p1":
             p1_site = yield from system.acquire(system.reablement, person, "short_term_bed", delayed["awaiting_p1"])

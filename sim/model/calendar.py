@@ -18,11 +18,17 @@ class Calendar:
         dates = [scenario.date_of(float(d)) for d in days]
         self.month = np.array([d.month - 1 for d in dates])
         self.weekday = (self._weekday0 + days) % 7
-        arrivals = scenario.arrivals
-        years_from_start = (days - scenario.run.warmup_days) / 365.0
-        self.season_growth = np.asarray(arrivals.monthly_factors)[self.month] * (
-            (1 + arrivals.annual_growth) ** years_from_start
-        )
+        self.season_growth = np.asarray(scenario.arrivals.monthly_factors)[self.month] * self.growth(dates)
+
+    def growth(self, dates) -> np.ndarray:
+        """Demand on each date relative to the start date: a population projection's demand
+        index if the scenario has one, else compound annual growth."""
+        arrivals, start = self.scenario.arrivals, self.scenario.run.start_date
+        if arrivals.population is not None:
+            index = arrivals.population.demand_index([start, *dates])
+            return index[1:] / index[0]
+        years_from_start = np.array([(d - start).days for d in dates]) / 365.0
+        return (1 + arrivals.annual_growth) ** years_from_start
 
     def weekday_of(self, t: float) -> int:
         return (self._weekday0 + math.floor(t)) % 7

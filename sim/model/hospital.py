@@ -31,7 +31,7 @@ def admit(system, person) -> None:
 
 def _death(system, person, t: float) -> None:
     died = t + person.clinical_los
-    system.monitor.interval("acute.occupied", "total", t, died)
+    system.monitor.interval("acute.occupied", "total", max(t, 0.0), died)  # t < 0: admitted before a census start
     system.monitor.count("hospital.deaths", "total", died)
     if system.records is not None:
         system.records.spell(person, t, None, died, "died")
@@ -43,7 +43,7 @@ def _p0_stay(system, person, t: float) -> None:
     ready = t + person.clinical_los
     can_leave = ready + person.discharge_process
     leave = system.calendar.leave_time(can_leave, person.u_leave, system.hospital_days)
-    m.interval("acute.occupied", "total", t, leave)
+    m.interval("acute.occupied", "total", max(t, 0.0), leave)  # t < 0: admitted before a census start
     m.interval("acute.delayed", "process", ready, can_leave)
     m.interval("acute.delayed", "awaiting_discharge_day", can_leave, leave)
     _record_discharge(system, "p0", t, ready, leave)
@@ -110,11 +110,14 @@ def _record_discharge(system, pathway: str, admitted: float, ready: float, leave
     m.count("hospital.los_days", pathway, leave, leave - admitted)
 
 
-def complex_stay(system, person):
-    """Process: a P1-P3 patient from admission to leaving the acute bed for their service."""
+def complex_stay(system, person, admitted: float | None = None):
+    """Process: a P1-P3 patient from admission to leaving the acute bed for their service.
+
+    `admitted` < now: someone in a census, admitted before t = 0 (clinical_los is then their
+    whole clinical stay, drawn given the days already spent)."""
     env = system.env
-    admitted = env.now
-    system.acute_occupied.change(admitted, 1)
+    admitted = env.now if admitted is None else admitted
+    system.acute_occupied.change(env.now, 1)
     system.in_acute += 1
     record = system.records.spell(person, admitted) if system.records is not None else None
     ready = admitted + person.clinical_los
@@ -123,9 +126,14 @@ def complex_stay(system, person):
     # clinical stay then the discharge process: both lengths are known now, so one event
     referred = ready + person.discharge_process
     system.monitor.interval("acute.delayed", "process", ready, referred)
-    yield env.timeout(referred - admitted)
+    yield env.timeout(referred - env.now)
+    yield from discharge(system, person, admitted, ready, env.now, record)
+
+
+def discharge(system, person, admitted: float, ready: float, joined: float, record):
+    """Process: a P1-P3 patient referred at `joined`, from the wait for their service to leaving."""
+    env = system.env
     pathway = PATHWAYS[person.pathway]
-    joined = env.now
     waiting = system.acute_delayed[f"awaiting_{pathway}"]
     if pathway == "p1":
         site = yield from system.acquire(system.reablement, person, "hospital", waiting)

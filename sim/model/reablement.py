@@ -21,15 +21,20 @@ def step_up(system, person, source: str):
     yield from episode(system, person, site, source, joined)
 
 
-def episode(system, person, site: str, source: str, joined: float):
-    """Process: a reablement episode, from start to its outcome."""
+def episode(system, person, site: str, source: str, joined: float, started: float | None = None):
+    """Process: a reablement episode, from start to its outcome.
+
+    `started` < now: an episode under way at a census start (not counted as a start again;
+    reablement_duration is then the time still to go)."""
     env, service, m = system.env, system.reablement, system.monitor
     service.occupy(site, person)
-    record_start(system, "reablement", source, joined)
-    system.count_person("reablement", person, env.now)
+    if started is None:
+        record_start(system, "reablement", source, joined)
+        system.count_person("reablement", person, env.now)
     record = None
     if system.records is not None:
-        record = system.records.episode(person, "reablement", source, None, joined, env.now)
+        start = env.now if started is None else started
+        record = system.records.episode(person, "reablement", source, None, joined, start)
         record["hours_start"] = person.hours_start
     yield env.timeout(person.reablement_duration)
     service.release(site)

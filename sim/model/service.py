@@ -113,6 +113,7 @@ class Service:
         """Grant a slot at once if that overtakes nobody: the site granted, or None (and no request)."""
         if not self.has_room(site):
             return None
+        self._monitor.count(f"{self.name}.requests", source, self.env.now)
         self.requested += 1
         self._log("join", person, site)
         granted = self.free_site(site)
@@ -129,9 +130,17 @@ class Service:
             self.queue_for(person, source, site, event)
         return event
 
+    def place(self, person, site: str) -> None:
+        """Allocate a slot at `site` to someone already there at a census start, even beyond
+        capacity (nobody is turned out; new grants wait until allocations fall below it)."""
+        self.requested += 1
+        self._log("join", person, site)
+        self._allocate(person, site)
+
     def queue_for(self, person, source: str, site: str | None, event: simpy.Event) -> None:
         """Join the queue (after `take` found no room); `event` succeeds with the site when granted."""
         now = self.env.now
+        self._monitor.count(f"{self.name}.requests", source, now)
         self.requested += 1
         self._log("join", person, site)
         request = Request(event, person, source, site, (self.priority.get(source, 0), next(self._sequence)), now)

@@ -19,7 +19,7 @@ import simpy
 from ..monitor import Monitor
 from ..scenario import Scenario
 from ..streams import Streams
-from . import beds, front_door, hospital
+from . import beds, census, front_door, hospital
 from .calendar import Calendar
 from .people import AttributePool
 from .records import Records
@@ -64,6 +64,7 @@ class System:
         self.acute_delayed = {r: m.level("acute.delayed", r) for r in hospital.DELAY_REASONS}
         self.bed_delayed = {r: m.level("beds.delayed", r) for r in beds.DELAY_REASONS}
         self.in_acute = 0  # complex (process-managed) patients now in an acute bed
+        self.census_people = 0  # people put in at t = 0 from the scenario's census (run.census)
         # person ids already counted, by (reporting year, counter); years long past are dropped
         self.people_seen: dict[tuple[int, str], set[int]] = {}
 
@@ -168,15 +169,19 @@ class System:
                 self.call_at(t, service.set_capacity, site, change.capacity)
 
     # -- run -----------------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, until: float | None = None) -> None:
+        """Run to the end (or only `until` that time, e.g. to take a census: no closing then)."""
+        if self.s.run.census is not None:  # the census's people first: before any arrival at t = 0
+            self.census_people = census.start(self, self.s.run.census)
         self.env.process(front_door.arrivals(self))
         self.env.process(front_door.community_referrals(self, "reablement"))
         self.env.process(front_door.community_referrals(self, "bed"))
-        self.env.run(until=self.end)
-        self.monitor.close(self.end)
+        self.env.run(until=self.end if until is None else until)
+        if until is None:
+            self.monitor.close(self.end)
 
     def end_state(self) -> dict[str, float]:
-        state = {"active_people": self.journeys, "in_acute": self.in_acute}
+        state = {"active_people": self.journeys, "in_acute": self.in_acute, "census_people": self.census_people}
         for svc in (self.home_ward, self.reablement, self.beds, self.placements):
             state[f"{svc.name}.requested"] = svc.requested
             state[f"{svc.name}.granted"] = svc.granted

@@ -1,0 +1,153 @@
+"""Start a replication from a census: put its people where they are at t = 0.
+
+Each census row is a person from the "census" attribute pool (streams "census.*": the k-th row
+gets the k-th draws, so common random numbers hold across scenarios sharing a census). The
+time still to go in their current stay is drawn from the stay's distribution conditional on
+the time already spent, by inverse transform on the person's own uniform (stream
+"census.remaining"): remaining = F⁻¹(F(a) + u (1 - F(a))) - a. After that they follow the
+model's flow like anyone else. Everyone in the census enters the system at t = 0
+(`system.entered`), so the accounting of people stays exact.
+
+Order at t = 0: people present in a service take their slots first (a census may hold more
+than the capacity: nobody is turned out, new grants wait until the count falls below it),
+then people awaiting P1-P3 join the queues, longest wait first, before any later arrival.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..census import CensusRow, cdf, conditional_total, read_census
+from . import beds, front_door, hospital, reablement
+from .people import PATHWAYS, AttributePool
+
+PLACE_ORDER = ("home_ward", "reablement", "short_term_bed", "acute", "awaiting_p1", "awaiting_p2", "awaiting_p3")
+
+
+def start(system, path) -> int:
+    """Put the census into `system` (at t = 0, before any arrival): the rows the scenario
+    carries, else the file at `path` (a scenario built in code). Returns its size."""
+    carried = system.s.run.census_rows
+    rows = [CensusRow(*row) for row in carried] if carried else read_census(path, system.s)
+    n = len(rows)
+    if n == 0:
+        return 0
+    pool = AttributePool(system.s, system.streams, "census")
+    u_remaining = system.streams["census.remaining"].random(n)
+    u_pathway = system.streams["census.acute_pathway"].random(n)
+    pids = system.new_pids(n).tolist()
+    people = [pool.next(pid, 1, -row.days_so_far) for pid, row in zip(pids, rows)]
+    people = _conditional_stays(system.s, rows, people, u_remaining, u_pathway, system.los_multiplier)
+    for person in people:
+        system.enter(person, 0.0)
+    ranks = {place: k for k, place in enumerate(PLACE_ORDER)}
+    # present people first; queues longest wait first (a stable sort keeps file order on ties)
+    order = sorted(range(n), key=lambda k: (ranks[rows[k].place], -rows[k].days_so_far))
+    for k in order:
+        _place(system, rows[k], people[k])
+    return n
+
+
+def acute_pathway_weights(scenario, a: np.ndarray) -> np.ndarray:
+    """P(pathway | still in the clinical stay after a days) ∝ share × P(clinical stay > a), one
+    row per age: the long stayers in a census are mostly complex discharges, not a fresh mix."""
+    acute = scenario.acute
+    shares = acute.pathway_shares.as_dict()
+    w = np.column_stack([shares[p] * (1 - cdf(getattr(acute.clinical_los, p), a)) for p in PATHWAYS])
+    beyond = w.sum(axis=1) <= 0  # beyond every clinical stay: the pathway mix of admissions
+    w[beyond] = [shares[p] for p in PATHWAYS]
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _conditional_stays(s, rows, people, u, u_pathway, multipliers) -> list:
+    """People with the stay they are in replaced by its draw given the days already spent
+    (vectorised by place: one bisection per distribution, not per person).
+
+    acute: pathway drawn given the days in hospital, then the whole clinical stay
+    (clinical_los) given it has lasted that long; short-term bed: the whole therapy stay
+    (bed_los); reablement and Home Ward: the time still to go (reablement_duration, hw_los).
+    """
+    people = list(people)
+    a = np.array([r.days_so_far for r in rows], dtype=float)
+    place = np.array([r.place for r in rows], dtype=object)
+
+    def each(mask, update):
+        for k in np.flatnonzero(mask).tolist():
+            people[k] = update(k, people[k])
+
+    acute = place == "acute"
+    if acute.any():
+        weights = acute_pathway_weights(s, a[acute])
+        chosen = (u_pathway[acute, None] > np.cumsum(weights, axis=1)[:, :-1]).sum(axis=1)
+        pathway = np.zeros(len(rows), dtype=int)
+        pathway[acute] = chosen
+        total = np.zeros(len(rows))
+        for k, name in enumerate(PATHWAYS):
+            mask = acute & (pathway == k)
+            if mask.any():
+                total[mask] = conditional_total(getattr(s.acute.clinical_los, name), a[mask], u[mask])
+        each(acute, lambda k, p: p._replace(pathway=int(pathway[k]), clinical_los=float(total[k])))
+    for name, dist, field in (
+        ("reablement", s.reablement.duration, "reablement_duration"),
+        ("home_ward", s.home_ward.los, "hw_los"),
+    ):
+        mask = place == name
+        if mask.any():
+            remaining = conditional_total(dist, a[mask], u[mask]) - a[mask]
+            values = dict(zip(np.flatnonzero(mask).tolist(), remaining.tolist()))
+            each(mask, lambda k, p, field=field, values=values: p._replace(**{field: values[k]}))
+    sites = np.array([r.site or "" for r in rows], dtype=object)
+    for site, scale in multipliers.items():
+        mask = (place == "short_term_bed") & (sites == site)
+        if mask.any():
+            total = conditional_total(s.beds.los, a[mask], u[mask], scale)
+            values = dict(zip(np.flatnonzero(mask).tolist(), total.tolist()))
+            each(mask, lambda k, p, values=values: p._replace(bed_los=values[k]))
+    return people
+
+
+def _place(system, row, person) -> None:
+    a = row.days_so_far
+    if row.place == "acute":
+        if person.dies_in_hospital:
+            hospital._death(system, person, -a)
+        elif person.pathway == 0:
+            hospital._p0_stay(system, person, -a)
+        else:
+            system.start(hospital.complex_stay(system, person, admitted=-a))
+    elif row.place.startswith("awaiting_"):
+        pathway = PATHWAYS.index(row.place.removeprefix("awaiting_"))
+        person = person._replace(pathway=pathway)
+        if row.site is not None:
+            person = person._replace(preferred_site=row.site)
+        system.start(_awaiting(system, person, -a))
+    elif row.place == "home_ward":
+        system.home_ward.place(person, "all")
+        system.home_ward.occupy("all", person)
+        record = None
+        if system.records is not None:
+            record = system.records.episode(person, "home_ward", "census", None, -a, -a)
+        system.journeys += 1
+        system.call_at(person.hw_los, front_door._home_ward_end, system, person, "all", record)
+    elif row.place == "reablement":
+        system.reablement.place(person, "all")
+        system.start(reablement.episode(system, person, "all", "census", -a, started=-a))
+    else:  # short_term_bed
+        system.beds.place(person, row.site)
+        system.start(beds.episode(system, person, row.site, "census", -a, admitted=-a))
+
+
+def _awaiting(system, person, joined: float):
+    """Process: someone in an acute bed awaiting P1-P3 since `joined` (< 0): in the queue at t = 0."""
+    system.acute_occupied.change(system.env.now, 1)
+    system.in_acute += 1
+    record = system.records.spell(person, joined, joined) if system.records is not None else None
+    # the admission is unknown: length of stay and no-reason-to-reside days count from the referral
+    yield from hospital.discharge(system, person, joined, joined, joined, record)
+
+
+def size_by_place(rows) -> dict[str, int]:
+    counts = dict.fromkeys(PLACE_ORDER, 0)
+    for row in rows:
+        counts[row.place] += 1
+    return counts

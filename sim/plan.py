@@ -1,0 +1,253 @@
+"""Capacity planning: for each year, the least capacity of a service that meets a target with
+a stated probability (or, in cost mode, the capacity with the least cost of capacity plus delay).
+
+Every candidate capacity is simulated with the same seed and replications, so candidates see
+the same people (common random numbers) and differences between them are the capacity's
+doing, not noise. A candidate applies from the start of the run to its end; the answer for a
+year is the least such capacity meeting the target in that year. The search assumes the chance
+of meeting the target does not fall as capacity rises (true of waits and queues).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .costs import CostTable
+from .errors import InputError
+from .kpis import KPI_BY_ID
+from .runner import run
+from .scenario import Scenario, scenario_from_dict
+
+SERVICES = ("beds", "reablement")
+OCCUPANCY_KPI = {"beds": "bed_occupancy", "reablement": "reablement_occupancy"}
+WAITING_REASON = {"beds": "awaiting_p2", "reablement": "awaiting_p1"}  # acute bed days the service's queue costs
+PLACE_DAY_COST = {"beds": "funded_bed_day", "reablement": "reablement_place_day"}
+WEEKS_PER_YEAR = 365 / 7
+_TARGET = re.compile(r"^\s*([a-z][a-z0-9_]*)(?:\[([a-z0-9_]+)\])?\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A KPI condition such as `p2_wait_days <= 2` (scope "total" unless given: `kpi[scope]`)."""
+
+    kpi: str
+    scope: str
+    op: str
+    value: float
+
+    def met(self, values: np.ndarray) -> np.ndarray:
+        """Whether each value meets the target (an undefined value does not)."""
+        with np.errstate(invalid="ignore"):
+            return (values <= self.value) if self.op == "<=" else (values >= self.value)
+
+    def __str__(self) -> str:
+        scope = "" if self.scope == "total" else f"[{self.scope}]"
+        return f"{self.kpi}{scope} {self.op} {self.value:g}"
+
+
+def parse_target(text: str) -> Target:
+    match = _TARGET.match(text)
+    if not match:
+        raise InputError(f'--target {text!r}: expected "KPI <= number" or "KPI >= number", e.g. "p2_wait_days <= 2"')
+    kpi, scope, op, value = match.groups()
+    if kpi not in KPI_BY_ID:
+        raise InputError(f"--target {text!r}: unknown KPI {kpi!r}; expected one of {', '.join(sorted(KPI_BY_ID))}")
+    return Target(kpi, scope or "total", op, float(value))
+
+
+def current_capacity(scenario: Scenario, service: str) -> int:
+    if service == "beds":
+        return int(sum(site.beds for site in scenario.beds.sites.values()))
+    return int(scenario.reablement.capacity)
+
+
+def with_capacity(scenario: Scenario, service: str, capacity: int) -> Scenario:
+    """The scenario with `capacity` places for the whole run (the service's dated capacity
+    changes are dropped). Beds are shared out over sites in proportion to their current
+    beds, largest remainders first, so the total is exact."""
+    if service not in SERVICES:
+        raise InputError(f"--service {service!r}: expected one of {', '.join(SERVICES)}")
+    data = scenario.model_dump(mode="python")
+    if service == "reablement":
+        if math.isinf(scenario.reablement.capacity):
+            raise InputError("reablement.capacity is unlimited: nothing to plan")
+        data["reablement"]["capacity"] = int(capacity)
+        data["reablement"]["capacity_schedule"] = []
+    else:
+        sites = data["beds"]["sites"]
+        now = np.array([site["beds"] for site in sites.values()], dtype=float)
+        if not np.isfinite(now).all() or now.sum() == 0:
+            raise InputError("beds: every site needs a finite number of beds > 0 in total to share out a plan")
+        share = now / now.sum() * capacity
+        beds = np.floor(share).astype(int)
+        for k in np.argsort(-(share - beds), kind="stable")[: capacity - beds.sum()]:
+            beds[k] += 1
+        for site, n in zip(sites.values(), beds.tolist()):
+            site["beds"] = n
+            site["capacity_schedule"] = []
+    return scenario_from_dict(data, f"{scenario.meta.name} with {service} = {capacity}")
+
+
+def evaluate(scenario: Scenario, service: str, capacity: int, target: Target, **run_options) -> pd.DataFrame:
+    """Simulate one candidate capacity: per year, the share of replications meeting the target,
+    the offered load, the target KPI's mean and the yearly costs' drivers."""
+    result = run(with_capacity(scenario, service, capacity), **run_options)
+    yearly = result.yearly_replications
+    wide = yearly.pivot_table(index=["year", "replication"], columns=["kpi", "scope"], values="value", dropna=False)
+    if (target.kpi, target.scope) not in wide.columns:
+        scopes = sorted(s for k, s in wide.columns if k == target.kpi)
+        raise InputError(f"--target {target}: KPI {target.kpi} has no scope {target.scope!r}; expected one of {', '.join(scopes)}")
+    values = wide[(target.kpi, target.scope)].to_numpy()
+    # offered load = arrival rate × mean time a place is held ÷ capacity; the mean time held is
+    # occupied place-days ÷ starts (Little's law), so offered load = occupancy × requests ÷ starts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        offered = (
+            wide[(OCCUPANCY_KPI[service], "total")].to_numpy()
+            * wide[("requests_per_week", service)].to_numpy()
+            / wide[("starts_per_week", service)].to_numpy()
+        )
+    frame = pd.DataFrame({
+        "year": wide.index.get_level_values("year"),
+        "met": target.met(values),
+        "offered_load": offered,
+        "target_value": values,
+        "waiting_bed_days_per_week": wide[("delayed_bed_days_per_week", WAITING_REASON[service])].to_numpy(),
+    })
+    out = frame.groupby("year").agg(
+        probability_target_met=("met", "mean"),
+        offered_load=("offered_load", "mean"),
+        target_mean=("target_value", "mean"),
+        waiting_bed_days_per_week=("waiting_bed_days_per_week", "mean"),
+    ).reset_index()
+    out.insert(1, "capacity", int(capacity))
+    return out
+
+
+def plan(
+    scenario: Scenario,
+    service: str,
+    target: Target,
+    confidence: float,
+    years: tuple[int, int] | None = None,
+    objective: str = "target",
+    costs: CostTable | None = None,
+    max_capacity: int | None = None,
+    on_candidate: Callable[[int], None] | None = None,
+    **run_options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(plan, evaluations): the capacity chosen for each year, and every candidate simulated.
+
+    objective "target": the least capacity whose probability of meeting `target` in that year
+    is at least `confidence`. objective "cost": among capacities meeting the target, the one
+    with the least yearly cost of funded places plus acute bed days spent waiting for them.
+    """
+    if not 0 < confidence < 1:
+        raise InputError(f"--confidence {confidence}: expected a probability between 0 and 1 (exclusive)")
+    if objective not in ("target", "cost"):
+        raise InputError(f"--objective {objective!r}: expected target or cost")
+    if objective == "cost" and costs is None:
+        raise InputError("--objective cost needs a cost table (--costs)")
+    now = current_capacity(scenario, service)
+    ceiling = max_capacity or 4 * max(now, 1)
+    cache: dict[int, pd.DataFrame] = {}
+
+    def at(capacity: int) -> pd.DataFrame:
+        if capacity not in cache:
+            cache[capacity] = evaluate(scenario, service, capacity, target, **run_options)
+            if on_candidate:
+                on_candidate(capacity)
+        return cache[capacity]
+
+    first = at(now)
+    all_years = first["year"].tolist()
+    wanted = [y for y in all_years if years is None or years[0] <= y <= years[1]]
+    if years is not None and (years[0] < all_years[0] or years[1] > all_years[-1]):
+        raise InputError(
+            f"--years {years[0]}-{years[1]}: the run reports {all_years[0]}-{all_years[-1]}; "
+            "change run.start_date / --run-years to cover them"
+        )
+
+    def meets(capacity: int, year: int) -> bool:
+        row = at(capacity).set_index("year").loc[year]
+        return bool(row["probability_target_met"] >= confidence)
+
+    # lowest capacity worth trying: below the offered load's place-demand, queues grow without bound
+    demand = (first["offered_load"] * now).min()
+    low_bound = max(1, math.floor(demand) if np.isfinite(demand) else 1)
+    high = now
+    while not all(meets(high, y) for y in wanted) and high < ceiling:
+        high = min(ceiling, max(high + 1, int(high * 1.5)))
+    rows = []
+    for year in wanted:
+        if not meets(high, year):
+            chosen = None
+        else:
+            lo, hi = low_bound - 1, high  # invariant: hi meets; lo does not (or is below the bound)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if meets(mid, year):
+                    hi = mid
+                else:
+                    lo = mid
+            chosen = hi
+            if objective == "cost":
+                chosen = _least_cost(at, service, target, confidence, year, chosen, high, costs)
+        rows.append(_plan_row(at, service, year, chosen, now, ceiling))
+    evaluations = pd.concat(cache.values(), ignore_index=True).sort_values(["year", "capacity"], ignore_index=True)
+    evaluations.insert(0, "service", service)
+    if objective == "cost":
+        evaluations["yearly_cost"] = [
+            _yearly_cost(service, r.capacity, r.waiting_bed_days_per_week, costs) for r in evaluations.itertuples()
+        ]
+    return pd.DataFrame(rows), evaluations
+
+
+def _yearly_cost(service: str, capacity: int, waiting_bed_days_per_week: float, costs: CostTable) -> float:
+    """Funded places for a year plus the acute bed days spent waiting for them (central costs)."""
+    place_day = costs.item(PLACE_DAY_COST[service]).central
+    bed_day = costs.item("acute_nctr_bed_day").central
+    return capacity * place_day * 365 + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
+
+
+def _least_cost(at, service, target, confidence, year, least, high, costs) -> int:
+    """Among capacities from the least meeting the target up to `high`, the cheapest for the year."""
+    step = max(1, (high - least) // 8)
+    best, best_cost = least, math.inf
+    for capacity in range(least, high + 1, step):
+        row = at(capacity).set_index("year").loc[year]
+        if row["probability_target_met"] < confidence:
+            continue
+        cost = _yearly_cost(service, capacity, row["waiting_bed_days_per_week"], costs)
+        if cost < best_cost:
+            best, best_cost = capacity, cost
+    return best
+
+
+def _plan_row(at, service: str, year: int, chosen: int | None, now: int, ceiling: int) -> dict:
+    current = at(now).set_index("year").loc[year]
+    row = {"year": year, "service": service}
+    if chosen is None:
+        row.update(capacity=math.nan, offered_load=math.nan, probability_target_met=math.nan)
+        warning = f"target not met with up to {ceiling} places"
+    else:
+        found = at(chosen).set_index("year").loc[year]
+        row.update(capacity=chosen, offered_load=round(found["offered_load"], 4),
+                   probability_target_met=round(found["probability_target_met"], 4))
+        warning = ""
+    row.update(capacity_now=now, offered_load_now=round(current["offered_load"], 4),
+               probability_target_met_now=round(current["probability_target_met"], 4))
+    overloaded = [name for name, load in (("now", current["offered_load"]), ("planned", row["offered_load"]))
+                  if load >= 1]
+    if overloaded:
+        warning = "; ".join(filter(None, [warning, (
+            f"offered load >= 1 ({' and '.join(overloaded)}): demand exceeds capacity, queues grow without bound "
+            "and yearly averages depend on the run length"
+        )]))
+    row["warning"] = warning
+    return row

@@ -1,0 +1,121 @@
+"""Capacity planning (`icsim plan`) against queueing theory and hand-worked cases."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import BASELINE_PATH, baseline, mmc_beds_scenario
+
+from sim.errors import InputError
+from sim.plan import current_capacity, parse_target, plan, with_capacity
+
+
+def erlang_wait(servers: int, offered: float, mean_los: float) -> float:
+    """Mean wait in M/M/c (Erlang C): C(c, a) / (c μ − λ)."""
+    top = offered**servers / math.factorial(servers) * servers / (servers - offered)
+    p_wait = top / (sum(offered**k / math.factorial(k) for k in range(servers)) + top)
+    return p_wait * mean_los / (servers - offered)
+
+
+def test_plan_finds_the_erlang_c_capacity():
+    """λ = 2/day, exponential stays of mean 10 d (a = 20 beds of demand). Erlang C gives mean
+    waits 1.39 d with 23 beds and 0.75 d with 24, so "p2_wait_days <= 1.0" needs 24 beds.
+    A year's mean wait scatters around its expectation (waits are strongly correlated), so
+    the plan asks for the least capacity meeting the target in at least half of 60
+    replications: at 24 beds the yearly mean is below 1.0 far more often than not, at 23 far
+    less often, and the answer must be 24. Offered load there is a/c = 0.833."""
+    assert erlang_wait(23, 20, 10) > 1.0 > erlang_wait(24, 20, 10)
+    scenario = mmc_beds_scenario(2.0, 22, 10.0, years=1, warmup_days=365, replications=60)
+    chosen, evaluations = plan(scenario, "beds", parse_target("p2_wait_days <= 1.0"), 0.5, max_capacity=26)
+    assert len(chosen) == 1
+    row = chosen.iloc[0]
+    assert row["capacity"] == 24, evaluations
+    assert row["offered_load"] == pytest.approx(20 / 24, rel=0.03)
+    assert row["offered_load_now"] == pytest.approx(20 / 22, rel=0.03)
+    # the candidates' probabilities rise with capacity (common random numbers keep them ordered)
+    probability = evaluations.sort_values("capacity")["probability_target_met"].to_numpy()
+    assert (probability[1:] >= probability[:-1]).all()
+
+
+def test_capacity_found_is_monotone_in_the_target():
+    """A looser wait target never needs more beds; the loosest and tightest differ (so the
+    check could fail). Erlang C: Wq(21..25) = 7.6, 2.8, 1.39, 0.75, 0.42 d."""
+    scenario = mmc_beds_scenario(2.0, 22, 10.0, years=1, warmup_days=365, replications=8)
+    found = []
+    for limit in (0.3, 1.0, 10.0):
+        chosen, _ = plan(scenario, "beds", parse_target(f"p2_wait_days <= {limit}"), 0.5, max_capacity=30)
+        found.append(chosen.iloc[0]["capacity"])
+    assert all(a >= b for a, b in itertools.pairwise(found)), found
+    assert found[0] > found[-1], found
+
+
+def test_overloaded_service_is_flagged():
+    """18 beds for 20 beds of demand: offered load 20/18 = 1.11 > 1; the plan row says queues
+    grow without bound rather than presenting the average as meaningful."""
+    scenario = mmc_beds_scenario(2.0, 18, 10.0, years=1, warmup_days=100, replications=4)
+    chosen, _ = plan(scenario, "beds", parse_target("p2_wait_days <= 2"), 0.5, max_capacity=30)
+    row = chosen.iloc[0]
+    assert row["offered_load_now"] > 1
+    assert "grow without bound" in row["warning"]
+    assert row["capacity"] > 20
+
+
+def test_beds_are_shared_over_sites_in_proportion():
+    """Baseline sites hold 190 beds; 209 beds (×1.1) give each site its beds × 1.1 rounded by
+    largest remainder: every site within one bed of its exact share, total exactly 209."""
+    base = baseline()
+    planned = with_capacity(base, "beds", 209)
+    assert current_capacity(planned, "beds") == 209
+    for name, site in base.beds.sites.items():
+        assert abs(planned.beds.sites[name].beds - site.beds * 209 / 190) < 1
+    assert with_capacity(base, "reablement", 450).reablement.capacity == 450
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("p2_wait <= 2", "unknown KPI 'p2_wait'"), ("p2_wait_days < = 2", "expected"), ("p2_wait_days == 2", "expected")],
+)
+def test_bad_targets_are_one_line_errors(text, message):
+    with pytest.raises(InputError) as error:
+        parse_target(text)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_cli_plan_writes_plan_csv(tmp_path):
+    """The M/M/c beds case (a = 20) over two reported years, given to the CLI as a run
+    manifest: plan.csv has a row per year with the stated columns; each year's capacity meets
+    "p2_wait_days <= 2" with the stated confidence and exceeds the place demand a = 20."""
+    scenario = mmc_beds_scenario(2.0, 22, 10.0, years=2, warmup_days=200, replications=6)
+    manifest = tmp_path / "input.json"
+    manifest.write_text(json.dumps({"scenario": scenario.model_dump(mode="json")}))
+    out = tmp_path / "plan"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("icsim")), "plan", str(manifest), "--service", "beds",
+         "--target", "p2_wait_days <= 2", "--confidence", "0.6", "--years", "2025-2026", "--out", str(out), "-q"],
+        check=False, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "plan.csv")
+    assert list(table.columns[:5]) == ["year", "service", "capacity", "offered_load", "probability_target_met"]
+    assert table["year"].tolist() == [2025, 2026]
+    assert (table["capacity"] > 20).all() and (table["offered_load"] < 1).all()
+    assert (table["probability_target_met"] >= 0.6).all()
+    assert (out / "evaluations.csv").exists() and (out / "manifest.json").exists()
+
+
+def test_cli_plan_bad_years_is_one_line_error(tmp_path):
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("icsim")), "plan", str(BASELINE_PATH), "--service", "beds",
+         "--target", "p2_wait_days <= 2", "--years", "2030-2026", "--out", str(tmp_path / "p")],
+        check=False, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "--years '2030-2026'" in done.stderr
+    assert not (tmp_path / "p").exists()
