@@ -341,6 +341,7 @@ def plan(
     replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications per candidate capacity (default: the scenario's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Master seed, shared by every candidate (default: the scenario's)."),
     max_capacity: Optional[int] = typer.Option(None, "--max-capacity", help="Largest capacity to try (default: 4 × today's)."),
+    step: int = typer.Option(1, "--step", help="Search capacities in steps of this many places from today's (1: the exact least capacity; larger: fewer candidates to simulate)."),
     workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Plan folder to write (default: runs/plan-<scenario>-<time>). Must not exist yet or be empty."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
@@ -373,7 +374,7 @@ def plan(
 
     try:
         chosen, evaluations = find_plan(
-            base, service, goal, confidence, wanted, objective, cost_table, max_capacity, progress,
+            base, service, goal, confidence, wanted, objective, cost_table, max_capacity, progress, step,
             workers=workers,
         )
     except InputError as exc:
@@ -385,6 +386,7 @@ def plan(
         "target": str(goal),
         "confidence": confidence,
         "objective": objective,
+        "step": step,
         "costs_file": str(costs) if objective == "cost" else None,
         "seed": base.run.seed,
         "replications": base.run.replications,

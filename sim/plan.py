@@ -139,6 +139,7 @@ def plan(
     costs: CostTable | None = None,
     max_capacity: int | None = None,
     on_candidate: Callable[[int], None] | None = None,
+    step: int = 1,
     **run_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(plan, evaluations): the capacity chosen for each year, and every candidate simulated.
@@ -146,7 +147,11 @@ def plan(
     objective "target": the least capacity whose probability of meeting `target` in that year
     is at least `confidence`. objective "cost": among capacities meeting the target, the one
     with the least yearly cost of funded places plus acute bed days spent waiting for them.
+    `step`: capacities are searched in steps of this many places from today's (an answer is
+    then the least capacity on that grid; 1 gives the exact least capacity).
     """
+    if step < 1:
+        raise InputError(f"--step {step}: expected a whole number of places >= 1")
     if not 0 < confidence < 1:
         raise InputError(f"--confidence {confidence}: expected a probability between 0 and 1 (exclusive)")
     if objective not in ("target", "cost"):
@@ -180,24 +185,27 @@ def plan(
     # lowest capacity worth trying: below the offered load's place-demand, queues grow without bound
     demand = (first["offered_load"] * now).min()
     low_bound = max(1, math.floor(demand) if np.isfinite(demand) else 1)
-    high = now
-    while not all(meets(high, y) for y in wanted) and high < ceiling:
-        high = min(ceiling, max(high + 1, int(high * 1.5)))
+    # candidates lie on a grid: today's capacity + k × step (k may be negative), at least 1
+    lowest_k = -((now - low_bound) // step)
+    high_k, top_k = 0, max(0, (ceiling - now) // step)
+    while not all(meets(now + high_k * step, y) for y in wanted) and high_k < top_k:
+        high_k = min(top_k, high_k + max(1, math.ceil((now + high_k * step) * 0.5 / step)))  # × 1.5
+    high = now + high_k * step
     rows = []
     for year in wanted:
         if not meets(high, year):
             chosen = None
         else:
-            lo, hi = low_bound - 1, high  # invariant: hi meets; lo does not (or is below the bound)
+            lo, hi = lowest_k - 1, high_k  # invariant: hi meets; lo does not (or is below the bound)
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if meets(mid, year):
+                if meets(now + mid * step, year):
                     hi = mid
                 else:
                     lo = mid
-            chosen = hi
+            chosen = now + hi * step
             if objective == "cost":
-                chosen = _least_cost(at, service, target, confidence, year, chosen, high, costs)
+                chosen = _least_cost(at, service, target, confidence, year, chosen, high, costs, step)
         rows.append(_plan_row(at, service, year, chosen, now, ceiling))
     evaluations = pd.concat(cache.values(), ignore_index=True).sort_values(["year", "capacity"], ignore_index=True)
     evaluations.insert(0, "service", service)
@@ -215,11 +223,12 @@ def _yearly_cost(service: str, capacity: int, waiting_bed_days_per_week: float, 
     return capacity * place_day * 365 + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
 
 
-def _least_cost(at, service, target, confidence, year, least, high, costs) -> int:
-    """Among capacities from the least meeting the target up to `high`, the cheapest for the year."""
-    step = max(1, (high - least) // 8)
+def _least_cost(at, service, target, confidence, year, least, high, costs, step) -> int:
+    """Among capacities from the least meeting the target up to `high` (on the search grid, at
+    most about 8 of them), the cheapest for the year."""
+    stride = step * max(1, (high - least) // step // 8)
     best, best_cost = least, math.inf
-    for capacity in range(least, high + 1, step):
+    for capacity in range(least, high + 1, stride):
         row = at(capacity).set_index("year").loc[year]
         if row["probability_target_met"] < confidence:
             continue

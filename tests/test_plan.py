@@ -119,3 +119,24 @@ def test_cli_plan_bad_years_is_one_line_error(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--years '2030-2026'" in done.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_cost_mode_picks_the_cheapest_capacity_meeting_the_target():
+    """Cost mode: yearly cost = places × 365 × £/place-day + acute bed days waiting a year ×
+    £/NCTR bed day (central costs). Worked by hand from evaluations.csv's columns, the chosen
+    capacity is the cheapest among the candidates meeting the target, and never below the
+    least capacity meeting it (which target mode returns)."""
+    from sim.costs import load_costs
+
+    costs = load_costs(Path(__file__).resolve().parents[1] / "scenarios" / "costs" / "default.toml")
+    place_day, bed_day = costs.item("funded_bed_day").central, costs.item("acute_nctr_bed_day").central
+    scenario = mmc_beds_scenario(2.0, 22, 10.0, years=1, warmup_days=200, replications=8)
+    target = parse_target("p2_wait_days <= 3")
+    least, _ = plan(scenario, "beds", target, 0.5, max_capacity=30)
+    cheapest, evaluations = plan(scenario, "beds", target, 0.5, objective="cost", costs=costs, max_capacity=30)
+    by_hand = evaluations["capacity"] * 365 * place_day + evaluations["waiting_bed_days_per_week"] * 365 / 7 * bed_day
+    assert evaluations["yearly_cost"].to_numpy() == pytest.approx(by_hand.to_numpy(), rel=1e-12)
+    meeting = evaluations[evaluations["probability_target_met"] >= 0.5]
+    chosen = cheapest.iloc[0]["capacity"]
+    assert chosen >= least.iloc[0]["capacity"]
+    assert meeting.set_index("capacity").loc[chosen, "yearly_cost"] == meeting["yearly_cost"].min()
