@@ -104,9 +104,6 @@ class Monitor:
         self._series: dict[tuple[str, str], array] = defaultdict(lambda: array("d", bytes(8 * (n_days + 1))))
         self._levels: list[Level] = []
 
-    def bins(self, series: str, scope: str = "total"):
-        return self._series[(series, scope)]
-
     def count(self, series: str, scope: str, t: float, value: float = 1.0) -> None:
         """An event (or an amount, e.g. days of stay) recorded on the day of time t."""
         day = int(t)

@@ -175,7 +175,7 @@ def plan(
     if years is not None and (years[0] < all_years[0] or years[1] > all_years[-1]):
         raise InputError(
             f"--years {years[0]}-{years[1]}: the run reports {all_years[0]}-{all_years[-1]}; "
-            "change run.start_date / --run-years to cover them"
+            "expected years within them (move run.start_date or lengthen run.years)"
         )
 
     def meets(capacity: int, year: int) -> bool:
