@@ -9,7 +9,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import pandas as pd
 import typer
@@ -327,6 +327,22 @@ def compare(
         f"(seed {result.baseline.seed}) in {time.perf_counter() - started:.1f} s; results in {folder}/",
         markup=False, highlight=False,
     )
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A run folder (icsim run) or compare folder (icsim compare).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write (default: FOLDER-report.html beside the folder); charts also go to <out stem>_charts/ as PNG and SVG.")] = None,
+) -> None:
+    """Write one self-contained HTML report (charts embedded) of a run or compare folder."""
+    from .report import charts_dir, write_report
+
+    try:
+        path = write_report(folder, out)
+    except InputError as exc:
+        _fail(str(exc))
+    out_console.print(f"report: {path} (charts as PNG and SVG in {charts_dir(path)}/)", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 @app.command()

@@ -1,0 +1,215 @@
+"""`icsim report`: one self-contained HTML file from a run or compare folder, checked in headless
+Chromium (no broken images, a screenshot in test-artifacts/, basic accessibility)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.report import SECTIONS, charts_dir, fmt, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+ICSIM = [sys.executable, "-c", "from sim.cli import main; main()"]
+
+
+def icsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([*ICSIM, *args], check=False, capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    """A small compare folder and a small run folder (3 replications of a quarter year)."""
+    base = tmp_path_factory.mktemp("report")
+    compare, run = base / "compare", base / "run"
+    done = icsim("compare", "scenarios/baseline.toml", "scenarios/homefirst.toml", "-n", "3", "--years", "0.25",
+                 "--quiet", "--out", str(compare))
+    assert done.returncode == 0, done.stderr
+    done = icsim("run", "scenarios/baseline.toml", "-n", "3", "--years", "0.25", "--quiet", "--out", str(run))
+    assert done.returncode == 0, done.stderr
+    return {"compare": compare, "run": run, "base": base}
+
+
+@pytest.fixture(scope="module")
+def compare_report(folders) -> Path:
+    out = folders["base"] / "compare-report.html"
+    done = icsim("report", str(folders["compare"]), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout
+    return out
+
+
+class Page(HTMLParser):
+    """Headings, images, table rows (data-kpi/data-scope and cell texts) and the html lang."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.headings: list[tuple[int, str]] = []
+        self.images: list[dict] = []
+        self.rows: dict[tuple[str, str], list[str]] = {}
+        self.lang = None
+        self.title = ""
+        self._heading, self._row, self._cell, self._in_title = None, None, None, False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._heading = [int(tag[1]), ""]
+        elif tag == "img":
+            self.images.append(a)
+        elif tag == "tr" and "data-kpi" in a:
+            self._row = (a["data-kpi"], a["data-scope"])
+            self.rows[self._row] = []
+        elif tag == "td" and self._row is not None:
+            self._cell = ""
+        elif tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag):
+        if self._heading is not None and tag == f"h{self._heading[0]}":
+            self.headings.append((self._heading[0], self._heading[1].strip()))
+            self._heading = None
+        elif tag == "td" and self._cell is not None:
+            self.rows[self._row].append(self._cell)
+            self._cell = None
+        elif tag == "tr":
+            self._row = None
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading[1] += data
+        if self._cell is not None:
+            self._cell += data
+        if self._in_title:
+            self.title += data
+
+
+def test_compare_report_has_every_section_and_embedded_charts(folders, compare_report):
+    page = Page(compare_report.read_text())
+    titles = [t for level, t in page.headings if level == 2]
+    for _, name in SECTIONS:
+        assert name in titles, f"section {name!r} missing"
+    # one self-contained file: every image a data URI, no scripts, no network
+    text = compare_report.read_text()
+    assert page.images and all(i["src"].startswith("data:image/png;base64,") for i in page.images)
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert any("aterfall" in i["alt"] for i in page.images)  # finance waterfall
+    assert "not available from this run's KPIs" in text  # share within 27 days, LOS distribution
+    # each chart also as PNG and SVG beside the report, for slides
+    files = sorted(p.name for p in charts_dir(compare_report).iterdir())
+    assert len(files) == 2 * len(page.images)
+    assert {Path(f).suffix for f in files} == {".png", ".svg"}
+    # the KPI table: baseline and scenario means and the paired difference of kpi_deltas.csv
+    deltas = pd.read_csv(folders["compare"] / "kpi_deltas.csv")
+    row = deltas[(deltas["kpi"] == "p1_wait_days") & (deltas["scope"] == "total")].iloc[0]
+    cells = page.rows[("p1_wait_days", "total")]
+    assert cells[-1].startswith(fmt(row["delta"], "days") + " [")
+    assert cells[2].startswith(fmt(row["baseline"], "days") + " [")
+
+
+def test_run_report_numbers_equal_summary(folders):
+    out = folders["base"] / "run-report.html"
+    write_report(folders["run"], out)
+    page = Page(out.read_text())
+    summary = pd.read_csv(folders["run"] / "summary.csv")
+    checked = 0
+    for row in summary.itertuples():
+        cells = page.rows.get((row.kpi, row.scope))
+        if cells is None:
+            continue
+        assert cells[1] == ("%" if row.unit == "proportion" else row.unit)
+        assert cells[2] == fmt(row.mean, row.unit)
+        assert cells[3] == f"{fmt(row.ci95_low, row.unit)} – {fmt(row.ci95_high, row.unit)}"
+        assert cells[4] == f"{fmt(row.p10, row.unit)} – {fmt(row.p90, row.unit)}"
+        checked += 1
+    assert checked >= 22  # at least every programme KPI
+    # a quarter-year run: no fan charts, and the warnings say why the figures are fragile
+    assert not any(i.get("data-chart", "").split("-", 1)[-1].startswith("fan-") for i in page.images)
+    text = out.read_text()
+    assert "No fan charts" in text
+    assert "Only 3 replications" in text and "less than a year" in text
+
+
+def test_report_of_a_multi_year_run_draws_fans(folders, tmp_path):
+    """A run folder whose yearly.csv spans two years gets one fan chart per headline KPI."""
+    run = tmp_path / "run2"
+    shutil.copytree(folders["run"], run)
+    yearly = pd.read_csv(run / "yearly.csv")
+    pd.concat([yearly, yearly.assign(year=yearly["year"] + 1)]).to_csv(run / "yearly.csv", index=False)
+    page = Page(write_report(run, tmp_path / "r.html").read_text())
+    fans = [i for i in page.images if "-fan-" in i.get("data-chart", "")]
+    assert len(fans) >= 4 and all(i["alt"].startswith("Fan chart of") for i in fans)
+
+
+@pytest.mark.parametrize("make", ["empty", "not_a_folder", "manifest_only", "bad_json", "unfinished"])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, make):
+    target = tmp_path / "in"
+    if make != "not_a_folder":
+        target.mkdir()
+    if make in ("manifest_only", "unfinished"):
+        (target / "manifest.json").write_text('{"seed": 1}')
+    if make == "bad_json":
+        (target / "manifest.json").write_text("{not json")
+        (target / "summary.csv").write_text("kpi\n")
+    if make == "unfinished":
+        (target / "run.json").write_text("{}")
+    out = tmp_path / "out" / "r.html"
+    done = icsim("report", str(target), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_in_headless_chromium(compare_report):
+    """No broken images, a screenshot for people to look at, and basic accessibility."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium and Path(driver_path).exists(), (
+        "headless Chromium is needed for this test: `make test` installs it "
+        "(apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(compare_report.resolve().as_uri())
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.getAttribute('alt')]);")
+        assert images, "no images"
+        broken = [i for i, (complete, width, _) in enumerate(images) if not complete or width <= 0]
+        assert not broken, f"broken images: {broken}"
+        # accessibility: alt text, one h1, no skipped heading levels, lang and title
+        assert all(alt and alt.strip() for *_, alt in images), "an image without alt text"
+        levels = driver.execute_script(
+            "return Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6')).map(h => +h.tagName[1]);")
+        assert levels.count(1) == 1 and levels[0] == 1
+        skipped = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+        assert not skipped, f"heading levels skipped: {skipped}"
+        assert driver.execute_script("return document.documentElement.lang;") == "en"
+        assert driver.title.startswith("icsim report")
+        ARTIFACTS.mkdir(exist_ok=True)
+        height = driver.execute_script("return document.body.scrollHeight;")
+        driver.set_window_size(1280, min(int(height) + 100, 16000))
+        assert driver.save_screenshot(str(ARTIFACTS / "report.png"))
+    finally:
+        driver.quit()
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
