@@ -21,6 +21,7 @@ from .errors import InputError
 from .results import check_out_dir, manifest, provenance, write_folder
 from .runner import BACKENDS, RunResult, run as run_replications
 from .scenario import load_scenario
+from .sources import sources_for
 
 app = typer.Typer(
     help="icsim: simulate intermediate-care flow (front door, hospital, reablement, short-term beds, "
@@ -121,6 +122,7 @@ def run(
                 loaded = loaded.with_run(years=years, seed=seed, replications=replications)
             backend, workers = backend or "local", workers or 1
             command, scenario_file = sys.argv, str(scenario)
+            settings = {"sources": sources_for(scenario)}
         if scheduler is not None and backend != "dask":
             raise InputError("--scheduler: only with --backend dask")
         if resume is None:
@@ -130,7 +132,7 @@ def run(
                 "scenario_file": scenario_file, "command": command, "seed": loaded.run.seed,
                 "replications": loaded.run.replications, "years": loaded.run.years, "backend": backend,
                 "workers": workers, "scheduler": scheduler, "git_commit": git_commit(),
-                "scenario": loaded.model_dump(mode="json"),
+                "scenario": loaded.model_dump(mode="json"), "sources": settings["sources"],
             })
         else:
             store = out / "replications"
@@ -164,7 +166,8 @@ def run(
         raise typer.Exit(130)
     except InputError as exc:
         _fail(str(exc))
-    folder = finish_run_folder(result, out, manifest(result, scenario_file, command, time.perf_counter() - started))
+    manifest_data = manifest(result, scenario_file, command, time.perf_counter() - started, settings.get("sources"))
+    folder = finish_run_folder(result, out, manifest_data)
     if not quiet:
         _print_summary(result)
     resumed = f" ({already} resumed from disk)" if already else ""
@@ -314,6 +317,8 @@ def compare(
         "timings": {**result.timings, "wall_seconds": round(time.perf_counter() - started, 3)},
         "baseline": base.model_dump(mode="json"),
         "scenarios": {name: s.model_dump(mode="json") for name, s in others.items()},
+        "sources": {base.meta.name: sources_for(baseline),
+                    **{s.meta.name: sources_for(p) for p, s in zip(scenarios, others.values())}},
         "costs": cost_table.file.model_dump(mode="json"),
     }
     try:

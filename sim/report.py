@@ -25,6 +25,7 @@ from scipy import stats as st
 from . import report_charts as rc
 from .errors import InputError
 from .kpis import KPI_BY_ID
+from .sources import source_of
 
 # The programme's KPIs (scope total), in the order the programme reports them.
 PROGRAMME_KPIS = (
@@ -573,16 +574,32 @@ def _assumptions(folder: Folder, warning_list: list[str]) -> str:
         items.append(("timings", json.dumps(m["timings"])))
     out.append(_table(["item", "value"], [list(i) for i in items], numeric_from=9))
     out.append("<h3>Resolved scenario</h3>")
+    out.append("<p>Each figure with its source, as written beside it in the scenario file (a source, "
+               "“derived” or “assumption”; blank for settings left at the model's default).</p>")
     flat = {s: flatten(folder.scenarios[s]) for s in folder.series}
+    sources = _sources(folder)
     keys = list(dict.fromkeys(k for s in folder.series for k in flat[s]))
     if len(folder.series) == 1:
-        out.append(_table(["key path", "value"], [[k, flat[folder.series[0]].get(k, "")] for k in keys], numeric_from=9))
+        name = folder.series[0]
+        rows = [[k, flat[name].get(k, ""), source_of(sources[name], k)] for k in keys]
+        out.append(_table(["key path", "value", "source"], rows, numeric_from=9))
     else:
-        rows = [[k, *(flat[s].get(k, "–") for s in folder.series),
-                 "yes" if len({flat[s].get(k, "–") for s in folder.series}) > 1 else ""] for k in keys]
-        out.append("<p>Rows where the scenarios differ are marked in the last column.</p>")
-        out.append(_table(["key path", *folder.series, "differs"], rows, numeric_from=99))
+        rows = []
+        for k in keys:
+            values = [flat[s].get(k, "–") for s in folder.series]
+            cited = dict.fromkeys(source_of(sources[s], k) for s in folder.series)
+            rows.append([k, *values, "yes" if len(set(values)) > 1 else "", " | ".join(c for c in cited if c)])
+        out.append("<p>Rows where the scenarios differ are marked in the “differs” column.</p>")
+        out.append(_table(["key path", *folder.series, "differs", "source"], rows, numeric_from=99))
     return "\n".join(out)
+
+
+def _sources(folder: Folder) -> dict[str, dict[str, str]]:
+    """Each series' documented sources, as the run or compare recorded them in its manifest."""
+    recorded = folder.manifest.get("sources") or {}
+    if folder.kind == "run":
+        return {folder.series[0]: recorded}
+    return {name: recorded.get(name) or {} for name in folder.series}
 
 
 CSS = """

@@ -87,7 +87,9 @@ def run_files(result: RunResult) -> list[str]:
     return ["manifest.json", *(f"{t}.csv" for t in RUN_TABLES), *(["fan.png"] if draws_fan(result) else [])]
 
 
-def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float) -> dict:
+def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float,
+             sources: dict[str, str] | None = None) -> dict:
+    """`sources`: each scenario key path's documented source (sim.sources), for reports."""
     return {
         **provenance(command),
         "scenario_file": scenario_file,
@@ -99,6 +101,7 @@ def manifest(result: RunResult, scenario_file: str | None, command: list[str], w
         "timings": {**result.timings, "wall_seconds": round(wall_seconds, 3)},
         "kpis": {k.id: {"unit": k.unit, "definition": k.definition} for k in KPIS},
         "scenario": result.scenario.model_dump(mode="json"),
+        "sources": sources or {},
     }
 
 

@@ -1,0 +1,121 @@
+"""Where each scenario figure comes from: the comments written beside it in the scenario files.
+
+Every default figure carries a source or "assumption" as a TOML comment (on its line, in the
+block just above it, or just under its table's header). This reads them back, key path by key
+path, following `extends` (a file's own comments win over its parent's), so run manifests and
+reports can show each figure with its source.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+_KEY = re.compile(r'^\s*("[^"]+"|[A-Za-z0-9_-]+)\s*=')
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+
+
+def scenario_sources(path: str | Path) -> dict[str, str]:
+    """Key path (e.g. "home_ward.capacity", or a table such as "acute.discharge_weekday") ->
+    the comment documenting it, for a scenario file and the files it extends."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    parent = data.pop("extends", None)
+    own = _comments(text)
+    if not isinstance(parent, str):
+        return own
+    sources = scenario_sources(path.parent / parent)
+    # a figure this file sets replaces the parent's, and so does its source: never show the
+    # parent's comment beside this file's value
+    for leaf in _leaves(data):
+        sources[leaf] = source_of(own, leaf) or f"set in {path.name} (see its header)"
+    sources.update(own)
+    return sources
+
+
+def _leaves(node: dict, prefix: str = ""):
+    for key, value in node.items():
+        here = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            yield from _leaves(value, here)
+        else:
+            yield here
+
+
+def sources_for(path: str | Path) -> dict[str, str]:
+    """The sources of a scenario file, or those recorded in a run manifest (.json) given as the
+    scenario; {} when the file cannot be read (a source table is documentation, not input)."""
+    path = Path(path)
+    try:
+        if path.suffix == ".json":
+            recorded = json.loads(path.read_text(encoding="utf-8")).get("sources", {})
+            return recorded if isinstance(recorded, dict) else {}
+        return scenario_sources(path)
+    except (OSError, ValueError):
+        return {}
+
+
+def source_of(sources: dict[str, str], key_path: str) -> str:
+    """The comment of a key path, or of the nearest table above it that has one ("" if none)."""
+    parts = re.sub(r"\[\d+\]", "", key_path).split(".")
+    for end in range(len(parts), 0, -1):
+        found = sources.get(".".join(parts[:end]))
+        if found:
+            return found
+    return ""
+
+
+def _inline_comment(line: str) -> str:
+    """The text after a # that is not inside a string."""
+    quoted = False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return line[i + 1 :].strip()
+    return ""
+
+
+def _comments(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    table = ""
+    pending: list[str] = []
+    after_header = False  # no key yet since the table header (comments there describe the table)
+    depth = 0  # open brackets of a multi-line array
+    for line in text.splitlines():
+        stripped = line.strip()
+        if depth > 0:
+            depth += line.count("[") - line.count("]")
+            continue
+        if not stripped:
+            if not after_header:
+                pending = []
+            continue
+        if stripped.startswith("#"):
+            pending.append(stripped.lstrip("#").strip())
+            continue
+        header = _TABLE.match(line)
+        if header:
+            table = header.group(1).strip().replace('"', "")
+            own = [*pending, _inline_comment(line)]
+            if any(own):
+                out[table] = " ".join(c for c in own if c)
+            pending, after_header = [], True
+            continue
+        key = _KEY.match(line)
+        if key:
+            name = key.group(1).strip('"')
+            path = f"{table}.{name}" if table else name
+            if pending and after_header and table:
+                out[table] = " ".join([out.get(table, ""), *pending]).strip()
+                pending = []
+            comment = " ".join(c for c in [*pending, _inline_comment(line)] if c)
+            if comment:
+                out[path] = comment
+            pending, after_header = [], False
+            value = line[key.end() :]
+            depth = value.count("[") - value.count("]") if value.strip().startswith("[") else 0
+    return out
