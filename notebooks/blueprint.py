@@ -27,36 +27,18 @@
 # a warning, not a forecast.
 
 # %%
-import io
 import json
-import os
-from pathlib import Path
 
 import pandas as pd
-from IPython.display import Image, display
+from IPython.display import display
 
-# Work from the repository root (the folder with pyproject.toml), wherever the notebook was opened.
-root = Path.cwd().resolve()
-while not (root / "pyproject.toml").exists():
-    if root.parent == root:
-        raise RuntimeError("open this notebook inside the icsim repository")
-    root = root.parent
-os.chdir(root)
+from sim.notebook import show, work_from_repo_root
+
+work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
 import sim
 from sim.charts import fan_chart, fan_grid
 from sim.plan import parse_target, plan
-
-pd.set_option("display.width", 160)
-pd.set_option("display.max_columns", 20)
-
-
-def show(figure):
-    """Display a matplotlib Figure as a PNG (icsim draws without pyplot, on any backend)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    display(Image(data=buffer.getvalue()))
-
 
 # %% [markdown]
 # ## "Do nothing": today's capacity against growing demand

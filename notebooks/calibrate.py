@@ -27,7 +27,6 @@
 # %%
 import json
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -36,20 +35,14 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
-# Work from the repository root (the folder with pyproject.toml), wherever the notebook was opened.
-root = Path.cwd().resolve()
-while not (root / "pyproject.toml").exists():
-    if root.parent == root:
-        raise RuntimeError("open this notebook inside the icsim repository")
-    root = root.parent
-os.chdir(root)
+from sim.notebook import work_from_repo_root
+
+work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
 from sim import load_scenario
 from sim.calibrate import calibrate  # what `icsim calibrate` runs
 from sim.synth import synthesize  # what `icsim synth` runs
 
-pd.set_option("display.width", 160)
-pd.set_option("display.max_columns", 20)
 pd.set_option("display.max_colwidth", 60)
 work = Path(tempfile.mkdtemp(prefix="icsim-calibrate-"))
 print("writing into", work)

@@ -27,27 +27,17 @@
 
 # %%
 import json
-import os
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-# Work from the repository root (the folder with pyproject.toml), wherever the notebook was opened.
-root = Path.cwd().resolve()
-while not (root / "pyproject.toml").exists():
-    if root.parent == root:
-        raise RuntimeError("open this notebook inside the icsim repository")
-    root = root.parent
-os.chdir(root)
+from sim.notebook import work_from_repo_root
+
+work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
 from sim import load_scenario
 from sim.benefit import benefit
 from sim.compare import compare
 from sim.costs import load_costs
-
-pd.set_option("display.width", 160)
-pd.set_option("display.max_columns", 20)
 
 # %% [markdown]
 # ## Run both scenarios on the same seed

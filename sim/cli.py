@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .display import kpi_value, money
 from .errors import InputError
 from .results import check_out_dir, manifest, provenance, write_folder
 from .runner import BACKENDS, RunResult, run as run_replications
@@ -229,7 +230,7 @@ def calibrate(
     for column in ("KPI", "observed", "simulated", "MAPE %", "weeks in 95% band"):
         view.add_column(column, justify="left" if column == "KPI" else "right", no_wrap=True)
     for row in table.itertuples():
-        view.add_row(row.kpi, _fmt(row.observed_mean, row.unit), _fmt(row.simulated_mean, row.unit),
+        view.add_row(row.kpi, kpi_value(row.observed_mean, row.unit), kpi_value(row.simulated_mean, row.unit),
                      f"{row.mape_percent:.1f}", f"{100 * row.share_weeks_in_95_band:.0f}%")
     out_console.print(view)
     out_console.print(f"calibrated scenario: {folder}/params.toml (run it with: icsim run {folder}/params.toml)",
@@ -442,12 +443,6 @@ def _year_range(text: str) -> tuple[int, int]:
     return first, int(match.group(2) or first)
 
 
-def _money(value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    return f"£{value / 1e6:,.2f}m"
-
-
 def _print_comparison(tables: dict, baseline_name: str) -> None:
     deltas, people, benefits = tables["kpi_deltas"], tables["people"], tables["benefit"]
     for name in deltas["scenario"].unique():
@@ -457,8 +452,8 @@ def _print_comparison(tables: dict, baseline_name: str) -> None:
         rows = deltas[(deltas["scenario"] == name) & (deltas["scope"] == "total") & deltas["kpi"].isin(HEADLINE_KPIS)]
         for row in rows.itertuples():
             unit = "%" if row.unit == "proportion" else row.unit
-            table.add_row(row.kpi, unit, _fmt(row.baseline, row.unit), _fmt(row.scenario_value, row.unit), _fmt(row.delta, row.unit),
-                          f"{_fmt(row.ci95_low, row.unit)} – {_fmt(row.ci95_high, row.unit)}")
+            table.add_row(row.kpi, unit, kpi_value(row.baseline, row.unit), kpi_value(row.scenario_value, row.unit), kpi_value(row.delta, row.unit),
+                          f"{kpi_value(row.ci95_low, row.unit)} – {kpi_value(row.ci95_high, row.unit)}")
         out_console.print(table)
         table = Table(title=f"{name}: people a year, each counted once (improvement, paired 95% CI)", title_justify="left")
         for column in ("counter", "improvement", "95% CI"):
@@ -471,16 +466,8 @@ def _print_comparison(tables: dict, baseline_name: str) -> None:
         for column in ("component", "category", "low", "central", "high"):
             table.add_column(column, justify="left" if column in ("component", "category") else "right", no_wrap=True)
         for row in benefits[benefits["scenario"] == name].itertuples():
-            table.add_row(row.component, str(row.category), _money(row.low), _money(row.central), _money(row.high))
+            table.add_row(row.component, str(row.category), money(row.low), money(row.central), money(row.high))
         out_console.print(table)
-
-
-def _fmt(value: float, unit: str) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if unit == "proportion":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def _print_summary(result: RunResult) -> None:
@@ -492,9 +479,9 @@ def _print_summary(result: RunResult) -> None:
     for row in shown.itertuples():
         unit = "%" if row.unit == "proportion" else row.unit
         table.add_row(
-            row.kpi, "" if row.scope == "total" else row.scope, unit, _fmt(row.mean, row.unit),
-            f"{_fmt(row.ci95_low, row.unit)} – {_fmt(row.ci95_high, row.unit)}",
-            f"{_fmt(row.p10, row.unit)} – {_fmt(row.p90, row.unit)}",
+            row.kpi, "" if row.scope == "total" else row.scope, unit, kpi_value(row.mean, row.unit),
+            f"{kpi_value(row.ci95_low, row.unit)} – {kpi_value(row.ci95_high, row.unit)}",
+            f"{kpi_value(row.p10, row.unit)} – {kpi_value(row.p90, row.unit)}",
         )
     out_console.print(table)
 

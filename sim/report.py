@@ -23,6 +23,8 @@ import pandas as pd
 from scipy import stats as st
 
 from . import report_charts as rc
+from .display import kpi_value as fmt
+from .display import money
 from .errors import InputError
 from .kpis import KPI_BY_ID
 from .sources import source_of
@@ -49,27 +51,6 @@ FAN_KPIS = ("admissions_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days
             "reablement_occupancy")
 OCCUPANCY_WARNING = 0.97
 NOT_AVAILABLE = "not available from this run's KPIs"
-
-
-def fmt(value: float, unit: str) -> str:
-    """A KPI value as the report shows it (proportions as %, as `icsim run` prints them)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(value):
-        return "–"
-    if unit == "proportion":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def money(value: float) -> str:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(value) else f"£{value / 1e6:,.2f}m"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class Service:
     ):
         self.env = env
         self.name = name
+        self._requests = f"{name}.requests"  # the daily count of requests (demand), by source
         self.priority = priority or {}
         self.sites: dict[str, Site] = {}
         for site_name, capacity in capacities.items():
@@ -113,7 +114,7 @@ class Service:
         """Grant a slot at once if that overtakes nobody: the site granted, or None (and no request)."""
         if not self.has_room(site):
             return None
-        self._monitor.count(f"{self.name}.requests", source, self.env.now)
+        self._monitor.count(self._requests, source, self.env.now)
         self.requested += 1
         self._log("join", person, site)
         granted = self.free_site(site)
@@ -140,7 +141,7 @@ class Service:
     def queue_for(self, person, source: str, site: str | None, event: simpy.Event) -> None:
         """Join the queue (after `take` found no room); `event` succeeds with the site when granted."""
         now = self.env.now
-        self._monitor.count(f"{self.name}.requests", source, now)
+        self._monitor.count(self._requests, source, now)
         self.requested += 1
         self._log("join", person, site)
         request = Request(event, person, source, site, (self.priority.get(source, 0), next(self._sequence)), now)

@@ -1,0 +1,29 @@
+"""How figures are written for people: KPI values in their unit, money in £m (CLI tables and reports)."""
+
+from __future__ import annotations
+
+import math
+
+
+def _number(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def kpi_value(value, unit: str) -> str:
+    """A KPI value as tables show it: proportions as %, "–" when undefined."""
+    value = _number(value)
+    if value is None:
+        return "–"
+    if unit == "proportion":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def money(value) -> str:
+    """Pounds a year as £m with two decimals, "–" when undefined."""
+    value = _number(value)
+    return "–" if value is None else f"£{value / 1e6:,.2f}m"
