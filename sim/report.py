@@ -262,6 +262,15 @@ def _table(head: list[str], rows: list[list[str]], attrs: list[str] | None = Non
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _with_ci(frame: pd.DataFrame, by: str, name: str, kpi: str, scope: str, value: str, unit: str) -> str:
+    """"value [low – high]" of the row for (name, kpi, scope), or "–" if there is none."""
+    found = frame[(frame[by] == name) & (frame["kpi"] == kpi) & (frame["scope"] == scope)]
+    if found.empty:
+        return "–"
+    r = found.iloc[0]
+    return f"{fmt(r[value], unit)} [{fmt(r['ci95_low'], unit)} – {fmt(r['ci95_high'], unit)}]"
+
+
 def kpi_table(folder: Folder, pairs: list[tuple[str, str]]) -> str:
     """Each (kpi, scope): mean with 95% CI (run), or baseline and scenario with CIs and the
     paired difference (compare). Rows carry data-kpi and data-scope."""
@@ -279,22 +288,9 @@ def kpi_table(folder: Folder, pairs: list[tuple[str, str]]) -> str:
                          f"{fmt(r['p10'], unit)} – {fmt(r['p90'], unit)}"])
         else:
             cells = [name, shown_unit]
-            for series in folder.series:
-                s = folder.stats[(folder.stats["series"] == series) & (folder.stats["kpi"] == kpi)
-                                 & (folder.stats["scope"] == scope)]
-                if s.empty:
-                    cells += ["–"]
-                    continue
-                s = s.iloc[0]
-                cells.append(f"{fmt(s['mean'], unit)} [{fmt(s['ci95_low'], unit)} – {fmt(s['ci95_high'], unit)}]")
-            for series in folder.series[1:]:
-                d = folder.deltas[(folder.deltas["scenario"] == series) & (folder.deltas["kpi"] == kpi)
-                                  & (folder.deltas["scope"] == scope)]
-                if d.empty:
-                    cells += ["–"]
-                    continue
-                d = d.iloc[0]
-                cells.append(f"{fmt(d['delta'], unit)} [{fmt(d['ci95_low'], unit)} – {fmt(d['ci95_high'], unit)}]")
+            cells += [_with_ci(folder.stats, "series", series, kpi, scope, "mean", unit) for series in folder.series]
+            cells += [_with_ci(folder.deltas, "scenario", series, kpi, scope, "delta", unit)
+                      for series in folder.series[1:]]
             if all(c == "–" for c in cells[2:]):
                 continue
             rows.append(cells)
