@@ -14,7 +14,7 @@ import pytest
 from sim.errors import InputError
 from sim.model import front_door
 from sim.model.system import System
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = ROOT / "scenarios" / "blueprint.toml"
@@ -106,6 +106,6 @@ def test_bad_population_input_is_a_one_line_error(tmp_path, population, growth, 
 def test_population_table_travels_with_the_scenario(tmp_path):
     """A run's manifest reproduces the run without the CSV: the table is part of the scenario."""
     scenario = load_scenario(BLUEPRINT)
-    again = load_scenario.__globals__["Scenario"].model_validate_json(scenario.model_dump_json())
+    again = Scenario.model_validate_json(scenario.model_dump_json())
     assert again == scenario
     assert again.arrivals.population.years[0] <= 2025 and len(again.arrivals.population.by_band) == 3
