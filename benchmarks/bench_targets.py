@@ -32,10 +32,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_simpy import run_reference
+from reference_simpy import run_reference  # noqa: E402 (found through the sys.path entry above)
 
-from sim import load_scenario
-from sim.model import simulate
+from sim import load_scenario  # noqa: E402
+from sim.model import simulate  # noqa: E402
 
 ICSIM = Path(sys.executable).with_name("icsim")
 

@@ -189,7 +189,7 @@ class Reference:
             self.counts["beds"] += 1
         therapy = p.bed_los * self.los_multiplier[site]
         outcome = p.bed_outcome
-        if outcome == B_DIED or outcome == B_READMITTED:
+        if outcome in (B_DIED, B_READMITTED):
             yield env.timeout(therapy)
             self.beds.put(site)
             if outcome == B_READMITTED:

@@ -37,8 +37,7 @@ from sim.notebook import show, work_from_repo_root
 work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
 import sim
-from sim.charts import fan_chart, fan_grid
-from sim.plan import parse_target, plan
+from sim.outputs.charts import fan_chart, fan_grid
 
 # %% [markdown]
 # ## "Do nothing": today's capacity against growing demand
@@ -47,7 +46,7 @@ from sim.plan import parse_target, plan
 blueprint = sim.load_scenario("scenarios/blueprint.toml")
 print(blueprint.meta.description)
 print(f"census start: {len(blueprint.run.census_rows)} people in the system on {blueprint.run.start_date}")
-result = sim.run(blueprint.with_run(years=4), replications=3, workers=2)
+result = sim.run(blueprint.with_run(years=4), replications=3, workers=2).result
 
 # %% [markdown]
 # `result.yearly` holds every KPI for each reporting year (365-day blocks from 1 April): the mean
@@ -95,17 +94,18 @@ display(load)
 # %% [markdown]
 # ## The capacity each year needs
 #
-# `sim.plan.plan` (what `icsim plan` runs) simulates candidate capacities on common random
+# `sim.plan` (what `icsim plan` runs) simulates candidate capacities on common random
 # numbers and picks, for each year, the least that meets the target with the stated
 # probability (here: P1 wait ≤ 2 days in at least 90% of replications, which with 3
 # replications means all of them). `step=25` searches a 25-place grid: quick, but each answer
 # is only the least capacity on that grid.
 
 # %%
-chosen, evaluations = plan(
-    blueprint.with_run(years=2, replications=3), "reablement", parse_target("p1_wait_days <= 2"), 0.9,
+planned = sim.plan(
+    blueprint.with_run(years=2, replications=3), service="reablement", target="p1_wait_days <= 2", confidence=0.9,
     step=25, workers=2,
 )
+chosen, evaluations = planned.plan, planned.evaluations
 chosen[["year", "capacity", "offered_load", "probability_target_met", "capacity_now", "offered_load_now"]]
 
 # %%

@@ -40,8 +40,7 @@ from sim.notebook import work_from_repo_root
 work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
 from sim import load_scenario
-from sim.calibrate import calibrate  # what `icsim calibrate` runs
-from sim.synth import synthesize  # what `icsim synth` runs
+from sim.workflows import calibrate, synth  # what `icsim calibrate` and `icsim synth` run
 
 pd.set_option("display.max_colwidth", 60)
 work = Path(tempfile.mkdtemp(prefix="icsim-calibrate-"))
@@ -56,8 +55,7 @@ print("writing into", work)
 # in `faults.json`.
 
 # %%
-truth_scenario = load_scenario("scenarios/baseline.toml")
-extract = synthesize(truth_scenario, years=1.0, seed=21, out=work / "extract", faults=True)
+extract, _truth = synth(work / "extract", years=1.0, seed=21, scenario="baseline", faults=True)
 faults = json.loads((extract / "faults.json").read_text())
 print(sorted(p.name for p in extract.iterdir()))
 {k: v for k, v in faults.items() if isinstance(v, int)}
@@ -70,7 +68,7 @@ print(sorted(p.name for p in extract.iterdir()))
 # model over the history to compare it with the observed weeks.
 
 # %%
-folder = calibrate(extract, work / "calibration", Path("scenarios/baseline.toml"), replications=4, workers=2)
+folder = calibrate(extract, work / "calibration", base="baseline", replications=4, workers=2).folder
 print(sorted(p.name for p in folder.iterdir()))
 
 # %% [markdown]

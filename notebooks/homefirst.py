@@ -34,18 +34,15 @@ from sim.notebook import work_from_repo_root
 
 work_from_repo_root()  # scenario paths below are relative to the repository root, as in the README
 
-from sim import load_scenario
-from sim.benefit import benefit
-from sim.compare import compare
-from sim.costs import load_costs
+import sim
 
 # %% [markdown]
 # ## Run both scenarios on the same seed
 
 # %%
-baseline = load_scenario("scenarios/baseline.toml")
-homefirst = load_scenario("scenarios/homefirst.toml")
-comparison = compare(baseline, {"homefirst": homefirst}, replications=6, workers=2)
+# what `icsim compare` runs: both scenarios on one seed, then the paired differences and the benefit
+outcome = sim.compare("scenarios/baseline.toml", ["scenarios/homefirst.toml"], replications=6, workers=2)
+comparison = outcome.comparison
 print(f"seed {comparison.baseline.seed}; simulated in {comparison.timings['simulation_seconds']:.0f} s of CPU")
 
 # %% [markdown]
@@ -59,7 +56,7 @@ KPIS = [
     "admissions_per_week", "bed_los_days", "nr2r_los_days", "p1_wait_days", "p2_wait_days",
     "reablement_starts_per_week", "delayed_bed_days_per_week", "bed_occupancy",
 ]  # fmt: skip
-deltas = comparison.kpi_deltas()
+deltas = outcome.tables["kpi_deltas"]
 table = deltas[(deltas["scope"] == "total") & deltas["kpi"].isin(KPIS)].set_index("kpi").loc[KPIS]
 table[["unit", "baseline", "scenario_value", "delta", "ci95_low", "ci95_high"]].round(3)
 
@@ -79,7 +76,7 @@ print(f"bed LOS change {los['delta'].mean():.2f} days: paired ±{paired_half:.2f
 # ## People a year, each counted once
 
 # %%
-comparison.people().drop(columns="scenario").round(1)
+outcome.tables["people"].drop(columns="scenario").round(1)
 
 # %% [markdown]
 # ## The benefit range (£ a year)
@@ -89,8 +86,7 @@ comparison.people().drop(columns="scenario").round(1)
 # beds close; the extra reablement places are a funded-capacity cost whether used or not.
 
 # %%
-costs = load_costs()
-value = benefit(comparison.baseline.replications, comparison.scenarios["homefirst"].replications, costs)
+value = outcome.tables["benefit"]  # valued with the shipped cost table (pass costs= for another)
 value[["component", "category", "in_net", "low", "central", "high"]].round(-3)
 
 # %% [markdown]

@@ -38,16 +38,17 @@ import sim
 # ## Load the scenario and run a few replications
 #
 # A scenario is a validated TOML file; `load_scenario` resolves `extends` and rejects bad input
-# with one line naming the key. `sim.run` simulates replications 0..n-1 with the scenario's
-# master seed: each replication has its own random streams, so the result is the same serial or
-# on two worker processes.
+# with one line naming the key. `sim.run` is what `icsim run` runs: it simulates replications
+# 0..n-1 with the scenario's master seed (each replication has its own random streams, so the
+# result is the same serial or on two worker processes); given `out=`, it also writes the run
+# folder.
 
 # %%
 scenario = sim.load_scenario("scenarios/baseline.toml")
 print(scenario.meta.name, "-", scenario.meta.description)
 print(f"run: {scenario.run.warmup_days} warm-up days, then {scenario.run.years:g} year(s) from {scenario.run.start_date}")
 
-result = sim.run(scenario, replications=6, workers=2)
+result = sim.run(scenario, replications=6, workers=2).result
 print(f"{len(result.replications['replication'].unique())} replications, seed {result.seed}")
 
 # %% [markdown]

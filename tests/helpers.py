@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from sim.kpis import replication_kpis
-from sim.scenario import WEEKDAYS, Scenario, load_scenario, scenario_from_dict
+from sim.experiment.kpis import replication_kpis
+from sim.inputs.loading import load_scenario, scenario_from_dict
+from sim.inputs.scenario import WEEKDAYS, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "scenarios" / "baseline.toml"
@@ -184,7 +186,7 @@ def scale_capacity(scenario: Scenario, factor: float, services=("reablement", "b
     changes: dict[str, Any] = {}
 
     def scaled(value):
-        return value if value == float("inf") else int(round(value * factor))
+        return value if value == float("inf") else round(value * factor)
 
     for service in services:
         if service == "beds":

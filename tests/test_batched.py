@@ -15,10 +15,10 @@ from helpers import baseline
 
 from sim.model import front_door, hospital
 from sim.model.calendar import Calendar
+from sim.model.monitor import Level, _spread, _spread_many
 from sim.model.people import AttributePool
+from sim.model.streams import Streams
 from sim.model.system import System
-from sim.monitor import Level, _spread, _spread_many
-from sim.streams import Streams
 
 
 @pytest.mark.parametrize(

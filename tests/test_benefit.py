@@ -5,15 +5,14 @@ not taken from the code's output)."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.benefit import benefit, run_rate
-from sim.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 from sim.errors import InputError
+from sim.experiment.benefit import benefit, run_rate
+from sim.inputs.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 
 NAN = math.nan
 
@@ -166,13 +165,14 @@ def test_funded_empty_beds_cost_money():
     base[("capacity_funded", "beds")] = 50.0
     scen = dict(base)
     scen[("capacity_funded", "beds")] = 60.0  # +10 funded beds, nothing else changes
-    costs = load_costs()
-    out = rows(benefit(reps(base, 4), reps(scen, 4), costs))
-    # default funded bed day: £565 (low £534, high £640), 2024/25, so −10 × 365 × cost
-    assert out["net"].central == pytest.approx(-10 * 365 * 565)
-    assert out["net"].low == pytest.approx(-10 * 365 * 534)
-    assert out["net"].high == pytest.approx(-10 * 365 * 640)
-    assert out["funded_capacity_beds"].central == pytest.approx(-2_062_250)
+    data = table()
+    data["costs"]["funded_bed_day"] = item(400.0, 300.0, 500.0, unit="funded_bed_day")
+    out = rows(benefit(reps(base, 4), reps(scen, 4), costs_from_dict(data)))
+    # a funded bed day at £400 (low £300, high £500) in the target price year: 10 beds × 365 days
+    assert out["net"].central == pytest.approx(-1_460_000)  # 10 × 365 × 400
+    assert out["net"].low == pytest.approx(-1_095_000)  # 10 × 365 × 300
+    assert out["net"].high == pytest.approx(-1_825_000)  # 10 × 365 × 500
+    assert out["funded_capacity_beds"].central == pytest.approx(-1_460_000)
     assert not out["short_term_bed_days"].in_net  # funded beds: occupied days are inside the funded cost
 
 
@@ -253,20 +253,6 @@ def test_default_table_conversions_by_hand():
     assert costs.unit_cost("admissions_avoided").central == 2711.0  # already 2024/25
 
 
-def test_default_table_loads_and_is_traceable():
-    costs = load_costs(DEFAULT_COSTS_PATH)
-    assert costs.price_year == "2024/25"
-    for key, c in costs.file.costs.items():
-        assert c.source.strip(), key
-        assert re.fullmatch(r"\d{4}/\d{2}", c.price_year), key
-        assert c.price_year in costs.file.indices[c.index].levels, key
-        assert c.low <= c.value <= c.high, key
-    for key, a in costs.file.assumptions.items():
-        assert a.source.strip(), key
-    for name, index in costs.file.indices.items():
-        assert index.source.strip(), name
-
-
 def test_missing_index_year_is_an_error():
     data = table()
     data["costs"]["nel_admission"]["price_year"] = "2016/17"
@@ -292,7 +278,7 @@ def _broken(tmp_path, old: str, new: str):
 
 
 def test_bad_table_missing_source(tmp_path):
-    line = next(l for l in DEFAULT_TEXT.splitlines() if l.startswith('source = "Homecare Association'))
+    line = next(text for text in DEFAULT_TEXT.splitlines() if text.startswith('source = "Homecare Association'))
     message = _broken(tmp_path, line + "\n", "")
     assert message.endswith("costs.homecare_hour.source: missing required key")
     message = _broken(tmp_path, line, 'source = "  "')
@@ -338,14 +324,15 @@ def test_bad_table_missing_assumption(tmp_path):
 
 def test_benefit_on_a_short_run():
     from helpers import baseline, modify
-    from sim.runner import run
+
+    from sim.experiment.runner import run
 
     base = modify(baseline(), {"run.years": 0.25, "run.replications": 2})
     more_beds = modify(base, {"beds.sites.hub_1.beds": base.beds.sites["hub_1"].beds + 10})
     rb, rs = run(base), run(more_beds)
-    costs = load_costs()
+    costs = costs_from_dict(table())  # a funded bed day at £400
     out = rows(benefit(rb.replications, rs.replications, costs))
-    assert out["funded_capacity_beds"].central == pytest.approx(-10 * 365 * 565)
+    assert out["funded_capacity_beds"].central == pytest.approx(-1_460_000)  # 10 beds × 365 days × £400
     assert all(np.isfinite([r.central for r in out.values()]))
     rr = run_rate(rb.summary, rs.replications, costs)
     assert np.isfinite(rr["central"]).all()

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
+from sim.inputs.loading import load_scenario
 from sim.model.calendar import Calendar, poisson_arrival_times
-from sim.scenario import load_scenario
 
 BASELINE = load_scenario("scenarios/baseline.toml")
 NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # Mon..Sun, demand-and-flow §5

@@ -19,8 +19,8 @@ from sim.calibrate import censor_at, history_start_of
 from sim.calibrate.extract import read_extract
 from sim.calibrate.fit import fit_duration
 from sim.calibrate.params import fit_scenario
-from sim.scenario import load_scenario
-from sim.synth import synthesize
+from sim.calibrate.synth import synthesize
+from sim.inputs.loading import load_scenario
 
 ICSIM = str(Path(sys.executable).parent / "icsim")
 K = 4

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.census import CensusRow, census_from_state, read_census, residual, write_census
-from sim.distributions import Lognormal
 from sim.errors import InputError
+from sim.inputs.census import CensusRow, read_census, write_census
+from sim.inputs.distributions import Lognormal, residual
+from sim.inputs.loading import load_scenario, scenario_from_dict
+from sim.model.census import census_from_state
 from sim.model.system import System, simulate
-from sim.scenario import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

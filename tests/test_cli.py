@@ -24,9 +24,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import run
-from sim.kpis import KPI_IDS
-from sim.scenario import Scenario, load_scenario
+from sim.experiment.kpis import KPI_IDS
+from sim.experiment.runner import run
+from sim.inputs.loading import load_scenario
+from sim.inputs.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 ICSIM = Path(sys.executable).parent / "icsim"

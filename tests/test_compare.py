@@ -1,10 +1,10 @@
 """Scenario comparison: common random numbers make paired differences exact and tight."""
 
 import numpy as np
+from helpers import baseline, modify
 from scipy import stats
 
-from helpers import baseline, modify
-from sim.compare import compare
+from sim.experiment.compare import compare
 
 
 def short(scenario, years=0.5, replications=8):

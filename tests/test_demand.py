@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from sim.errors import InputError
+from sim.inputs.loading import load_scenario
+from sim.inputs.scenario import Scenario
 from sim.model import front_door
 from sim.model.system import System
-from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = ROOT / "scenarios" / "blueprint.toml"

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import load_scenario, run, simulate
-from sim.scenario import Scenario
+from sim import load_scenario, simulate
+from sim.experiment.runner import run
+from sim.inputs.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 OTHER_SEED = 987654321

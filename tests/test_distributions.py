@@ -14,7 +14,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import optimize, special, stats
 
-from sim.distributions import Distribution
+from sim.inputs.distributions import Distribution
 
 ADAPTER = TypeAdapter(Distribution)
 N = 200_000
@@ -100,7 +100,7 @@ def test_beta_samples_are_shares():
 
 def _weibull_shape(cv: float) -> float:
     """Weibull shape k with coefficient of variation cv: Gamma(1+2/k)/Gamma(1+1/k)^2 - 1 = cv^2."""
-    f = lambda k: special.gamma(1 + 2 / k) / special.gamma(1 + 1 / k) ** 2 - 1 - cv**2  # noqa: E731
+    f = lambda k: special.gamma(1 + 2 / k) / special.gamma(1 + 1 / k) ** 2 - 1 - cv**2
     return optimize.brentq(f, 0.1, 200.0, xtol=1e-14)
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.calibrate.extract import EPISODE_COLUMNS, SPELL_COLUMNS, parse_timestamps, read_extract, write_quality_report
+from sim.calibrate.extract import (
+    EPISODE_COLUMNS,
+    SPELL_COLUMNS,
+    parse_timestamps,
+    read_extract,
+    write_quality_report,
+)
 from sim.errors import InputError
 
 # Ids are distinctive strings so a scan of the report for them cannot hit row numbers or counts.

@@ -14,7 +14,8 @@ import pytest
 from helpers import BASELINE_PATH, baseline, mmc_beds_scenario
 
 from sim.errors import InputError
-from sim.plan import current_capacity, parse_target, plan, with_capacity
+from sim.experiment.plan import _yearly_cost, current_capacity, parse_target, plan, with_capacity
+from sim.inputs.costs import costs_from_dict, load_costs
 
 
 def erlang_wait(servers: int, offered: float, mean_los: float) -> float:
@@ -126,7 +127,7 @@ def test_cost_mode_picks_the_cheapest_capacity_meeting_the_target():
     £/NCTR bed day (central costs). Worked by hand from evaluations.csv's columns, the chosen
     capacity is the cheapest among the candidates meeting the target, and never below the
     least capacity meeting it (which target mode returns)."""
-    from sim.costs import load_costs
+    from sim.inputs.costs import load_costs
 
     costs = load_costs(Path(__file__).resolve().parents[1] / "scenarios" / "costs" / "default.toml")
     place_day, bed_day = costs.item("funded_bed_day").central, costs.item("acute_nctr_bed_day").central
@@ -140,3 +141,18 @@ def test_cost_mode_picks_the_cheapest_capacity_meeting_the_target():
     chosen = cheapest.iloc[0]["capacity"]
     assert chosen >= least.iloc[0]["capacity"]
     assert meeting.set_index("capacity").loc[chosen, "yearly_cost"] == meeting["yearly_cost"].min()
+
+
+def test_cost_mode_prices_as_the_benefit_does_with_the_cost_files_overrides():
+    """A cost file's `use` (component -> cost item) applies to the plan's yearly cost as it does
+    to the benefit: one cost table, one price for an acute bed day waiting."""
+    default = load_costs()
+    data = default.file.model_dump(mode="python")
+    excess = dict(data["costs"]["acute_nctr_bed_day"], value=250.0, low=200.0, high=300.0)
+    data["costs"]["acute_excess_bed_day"] = excess
+    data["use"] = {"acute_nr2r_bed_days": "acute_excess_bed_day"}
+    costs = costs_from_dict(data)
+    factor = costs.item("acute_excess_bed_day").central / 250.0  # inflation to the target price year
+    # no places, 7 bed days a week waiting: 365 bed days a year at the overriding £250 (inflated)
+    assert _yearly_cost("beds", 0, 7.0, costs) == pytest.approx(365 * 250.0 * factor)
+    assert _yearly_cost("beds", 0, 7.0, costs) != pytest.approx(_yearly_cost("beds", 0, 7.0, default))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.report import SECTIONS, charts_dir, fmt, write_report
+from sim.outputs.report import SECTIONS, charts_dir, fmt, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.scenario import load_scenario
+from sim.inputs.loading import load_scenario
 
 ICSIM = str(Path(sys.executable).parent / "icsim")
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import load_scenario, run
+from sim import load_scenario
 from sim.errors import InputError
-from sim.results import read_run_settings
+from sim.experiment.runner import run
+from sim.outputs.folders import read_run_settings
 
 REPO = Path(__file__).resolve().parents[1]
 ICSIM = str(Path(sys.executable).parent / "icsim")
@@ -133,7 +134,7 @@ def test_run_folder_rules(tmp_path, uninterrupted):
 PEAK = """
 import sys, tracemalloc
 from sim import load_scenario
-from sim.runner import _one
+from sim.experiment.runner import _one
 s = load_scenario("scenarios/baseline.toml").with_run(years=float(sys.argv[1]))
 tracemalloc.start()
 _one(s, s.run.seed, 0)  # simulate and compute the KPIs

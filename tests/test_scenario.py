@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sim.distributions import Exponential
 from sim.errors import InputError
-from sim.scenario import load_scenario
+from sim.inputs.distributions import Exponential
+from sim.inputs.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -163,7 +163,7 @@ def test_extends_missing_file_names_it(tmp_path):
 
 
 def test_missing_file_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match="not_here.toml"):
+    with pytest.raises(InputError, match=r"not_here\.toml"):
         load_scenario(tmp_path / "not_here.toml")
 
 
@@ -184,7 +184,7 @@ def test_shares_just_outside_tolerance_are_rejected(tmp_path):
         "[front_door.diversion]\nadmit = 0.900000002\nhome_ward = 0.1\nassessment_home = 0.0\n"
         "step_up_reablement = 0.0\nstep_up_bed = 0.0"
     )
-    with pytest.raises(InputError, match="front_door.diversion"):
+    with pytest.raises(InputError, match=r"front_door\.diversion"):
         load_scenario(child(tmp_path, body))
 
 

@@ -15,12 +15,12 @@ import re
 
 import numpy as np
 import pytest
+from helpers import ROOT, baseline, modify
 from scipy import stats
 
-from helpers import ROOT, baseline, modify
+from sim.experiment.runner import run
+from sim.inputs.loading import load_scenario
 from sim.model import simulate
-from sim.runner import run
-from sim.scenario import load_scenario
 
 SCENARIOS = ROOT / "scenarios"
 LIBRARY = ("homefirst", "beds_plus_12", "seven_day_discharge", "reablement_plus_20", "winter_surge")

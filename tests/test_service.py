@@ -4,8 +4,8 @@ import math
 
 import simpy
 
+from sim.model.monitor import Monitor
 from sim.model.service import Service
-from sim.monitor import Monitor
 
 
 class Who:
@@ -16,7 +16,7 @@ class Who:
 def make(capacities, priority=None, days=10):
     env = simpy.Environment()
     monitor = Monitor(days)
-    return env, monitor, Service(env, monitor, "svc", capacities, priority)
+    return env, monitor, Service(env, monitor, "beds", capacities, priority)
 
 
 def test_priority_rank_is_served_before_earlier_lower_rank():
@@ -138,13 +138,13 @@ def test_held_slot_is_lost_capacity_and_occupancy_counts_people_present():
     env.run(until=4.0)
     monitor.close(4.0)
     daily = monitor.arrays()
-    assert math.isclose(daily[("svc.occupied", "all")].sum(), 2.0)
-    assert math.isclose(daily[("svc.capacity", "all")].sum(), 4.0)
-    assert math.isclose(daily[("svc.queue", "hospital")].sum(), 3.0)  # person 2 waits from 1 to 4
+    assert math.isclose(daily[("beds.occupied", "all")].sum(), 2.0)
+    assert math.isclose(daily[("beds.capacity", "all")].sum(), 4.0)
+    assert math.isclose(daily[("beds.queue", "hospital")].sum(), 3.0)  # person 2 waits from 1 to 4
 
 
 def test_unlimited_capacity_has_undefined_occupancy():
-    env, monitor, svc = make({"all": float("inf")}, days=2)
+    env, monitor, _svc = make({"all": float("inf")}, days=2)
     env.run(until=2.0)
     monitor.close(2.0)
-    assert math.isnan(monitor.arrays()[("svc.capacity", "all")][:2].sum())
+    assert math.isnan(monitor.arrays()[("beds.capacity", "all")][:2].sum())

@@ -1,4 +1,4 @@
-"""Each scenario figure's source, read back from the comments beside it (sim/sources.py)."""
+"""Each scenario figure's source, read back from the comments beside it (sim/inputs/sources.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.scenario import load_scenario
-from sim.sources import scenario_sources, source_of
+from sim.inputs.loading import load_scenario
+from sim.inputs.sources import scenario_sources, source_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim.streams import Streams
+from sim.model.streams import Streams
 
 SEED, REP = 20251123, 4
 
@@ -97,7 +97,7 @@ def test_streams_are_the_same_in_another_process():
     """The name -> seed map must not use Python's salted hash(): a worker process (another
     PYTHONHASHSEED) must draw the same numbers for the same key."""
     code = (
-        "import json, sys; from sim.streams import Streams; "
+        "import json, sys; from sim.model.streams import Streams; "
         f"print(json.dumps(Streams({SEED}, {REP})['front_door.arrival_times'].random(5).tolist()))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

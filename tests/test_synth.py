@@ -8,10 +8,10 @@ import math
 import pandas as pd
 
 from sim.calibrate.observed import OBSERVABLE, observed_kpis
-from sim.kpis import replication_kpis
+from sim.calibrate.synth import EPISODE_COLUMNS, SPELL_COLUMNS, synthesize
+from sim.experiment.kpis import replication_kpis
+from sim.inputs.loading import load_scenario
 from sim.model import simulate
-from sim.scenario import load_scenario
-from sim.synth import EPISODE_COLUMNS, SPELL_COLUMNS, synthesize
 
 
 def _read(folder):

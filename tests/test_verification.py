@@ -14,8 +14,6 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from helpers import (
     UNLIMITED,
     baseline,
@@ -28,8 +26,10 @@ from helpers import (
     unlimited_everywhere,
     window_sum,
 )
+from scipy import stats
+
+from sim.experiment.runner import run
 from sim.model import simulate
-from sim.runner import run
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
 REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
@@ -88,7 +88,7 @@ def test_erlang_c_mean_wait_and_queue():
     wq = erlang_c(c, a) * los / (c - a)
     lq = lam * wq
     for kpi, expected in (("p2_wait_days", wq), ("p2_queue", lq), ("beds_occupied", a)):
-        mean, low, high = t_interval(values[(kpi, "total")])
+        _mean, low, high = t_interval(values[(kpi, "total")])
         assert low <= expected <= high, f"{kpi}: theory {expected:.4f} outside 95% CI [{low:.4f}, {high:.4f}]"
         assert high - low < 0.3 * expected, f"{kpi}: CI [{low:.4f}, {high:.4f}] too wide to test anything"
 
@@ -104,7 +104,7 @@ def test_mm_infinity_occupancy_and_no_wait():
     scenario = mmc_beds_scenario(lam, UNLIMITED, los, years=10, warmup_days=100, seed=777)
     outputs = [simulate(scenario, r) for r in range(6)]
     kpis = [kpi_values(o, scenario) for o in outputs]
-    mean, low, high = t_interval([k[("beds_occupied", "total")] for k in kpis])
+    _mean, low, high = t_interval([k[("beds_occupied", "total")] for k in kpis])
     assert low <= lam * los <= high, f"beds occupied CI [{low:.3f}, {high:.3f}] misses λ/μ = {lam * los}"
     for k in kpis:
         assert k[("p2_wait_days", "total")] == 0.0
@@ -141,7 +141,7 @@ def test_littles_law_in_the_baseline(flow):
     shares = scenario.acute.pathway_shares.as_dict()
     death_los = sum(shares[p] * getattr(scenario.acute.clinical_los, p).mean for p in PATHWAYS)
     for out in outputs:
-        w = lambda series, scope="total": window_sum(out, scenario, series, scope)  # noqa: E731
+        w = lambda series, scope="total", out=out: window_sum(out, scenario, series, scope)
 
         occupied = sum(w("beds.occupied", s) for s in sites) / days
         admissions = sum(w("beds.admissions", s) for s in sites) / days
@@ -181,7 +181,7 @@ def test_conservation_of_people_in_the_system(flow):
     path (P0 and in-hospital deaths) whose exit falls at or after the end (overflow cell).
     Exact, in every replication.
     """
-    scenario, outputs = flow
+    _scenario, outputs = flow
     for out in outputs:
         entered = out.daily[("system.entered", "total")]
         left = sum(v for (series, _), v in out.daily.items() if series == "system.left")
@@ -321,7 +321,7 @@ def test_trace_fifo_per_site_with_preferred_sites():
     assert counts["grant"] > 100
     overtakes = 0  # show that the per-site rule is all that holds: some cross-site overtaking
     joined = {}
-    for t, svc, what, pid, site, *_ in out.trace:
+    for t, svc, what, pid, _site, *_ in out.trace:
         if svc != "beds":
             continue
         if what == "join":
@@ -405,7 +405,7 @@ def test_pathway_share_zero_leaves_placements_unused_from_hospital():
     shares = base.acute.pathway_shares
     scenario = modify(base, {"acute.pathway_shares": {"p0": shares.p0 + shares.p3, "p1": shares.p1, "p2": shares.p2, "p3": 0.0}})
     out = simulate(scenario, 0)
-    zeros = lambda series, scope: out.daily.get((series, scope), np.zeros(1))  # noqa: E731
+    zeros = lambda series, scope: out.daily.get((series, scope), np.zeros(1))
     assert not zeros("placements.starts", "hospital").any()
     assert not zeros("placements.wait_days", "hospital").any()
     assert not zeros("hospital.discharges", "p3").any()

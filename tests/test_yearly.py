@@ -1,8 +1,8 @@
 """KPIs per reporting year (yearly.csv) and their fan across replications (issue 6).
 
 Reporting years are 365-day blocks from the end of warm-up; a year's value is the KPI's
-numerator and denominator summed over the block (sim.kpis.yearly_kpis), and the fan is the mean
-and the 2.5/10/50/90/97.5 percentiles across replications (sim.runner.fan).
+numerator and denominator summed over the block (sim.experiment.kpis.yearly_kpis), and the fan is the mean
+and the 2.5/10/50/90/97.5 percentiles across replications (sim.experiment.stats.fan).
 """
 
 from __future__ import annotations
@@ -19,11 +19,17 @@ import pytest
 from helpers import baseline, modify, scale_capacity
 from scipy import stats
 
-from sim import run, simulate
-from sim.charts import fan_chart, fan_grid
-from sim.kpis import KPI_BY_ID, replication_kpis, reporting_years, yearly_kpis
-from sim.results import finish_run_folder, manifest, start_run_folder
-from sim.runner import FAN_COLUMNS, fan
+from sim import simulate
+from sim.experiment.kpis import (
+    KPI_BY_ID,
+    replication_kpis,
+    reporting_years,
+    yearly_kpis,
+)
+from sim.experiment.runner import run
+from sim.experiment.stats import FAN_COLUMNS, fan
+from sim.outputs.charts import fan_chart, fan_grid
+from sim.outputs.folders import finish_run_folder, manifest, start_run_folder
 
 REPO = Path(__file__).resolve().parents[1]
 ICSIM = Path(sys.executable).parent / "icsim"

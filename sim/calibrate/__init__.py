@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..results import provenance, staged
-from ..scenario import load_scenario, scenario_from_dict
+from ..files import staged
+from ..inputs.loading import load_scenario, scenario_from_dict
+from ..outputs.folders import provenance
+from ..units import DAYS_PER_YEAR
 from .extract import read_extract, write_quality_report
 from .params import DAY, fit_scenario, merged_scenario
 from .toml_out import render_scenario
@@ -105,7 +107,7 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
     text = render_scenario(scenario.model_dump(mode="python"), fitted.comments, header,
                            f"inherited from {relative_base.name} (not identifiable from the extract)")
 
-    full_years = (extract.extract_date.normalize() - pd.Timestamp(history_start)) / DAY / 365
+    full_years = (extract.extract_date.normalize() - pd.Timestamp(history_start)) / DAY / DAYS_PER_YEAR
     over_history = scenario.with_run(years=round(full_years, 6))
     from_week = 0 if train_until is None else int((fit_until - pd.Timestamp(history_start)) / DAY) // 7
     weekly, table = compare_weeks(over_history, extract.spells, extract.episodes, replications, workers, from_week)

@@ -1,8 +1,8 @@
 """Statistical fitting for calibration: arrivals, durations, shares, concurrency, discharge days.
 
 Pure functions: numpy/pandas in, dataclasses and plain dicts out (no SimPy, no file IO). Every
-result is expressed in the scenario's own parameterisation (see `sim/distributions.py` and
-`sim/scenario.py`), so it can be written into a scenario file as it stands:
+result is expressed in the scenario's own parameterisation (see `sim/inputs/distributions.py` and
+`sim/inputs/scenario.py`), so it can be written into a scenario file as it stands:
 
 * `fit_arrivals` -> `Arrivals` (rate_per_day, monthly_factors, weekday_factors, annual_growth):
   a Poisson GLM, log λ_d = β0 + month_d + weekday_d + trend × years_d, with years measured as
@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..units import DAYS_PER_YEAR
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAYS_PER_YEAR = 365.0  # as in sim/model/calendar.py: years_from_start = days / 365
 Z95 = float(stats.norm.ppf(0.975))
 OVERDISPERSION_THRESHOLD = 1.5
 DURATION_FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
@@ -763,18 +765,18 @@ def weekday_leave_probabilities(ready_times, leave_times, observed_until=None) -
     pooled = total_l / total_w
     probs, lower, upper = {}, {}, {}
     for i, day in enumerate(WEEKDAYS):
-        w, l = int(waiting[i]), int(leavers[i])
+        w, left = int(waiting[i]), int(leavers[i])
         if w == 0:
             probs[day] = pooled
             lower[day], upper[day] = 0.0, 1.0
             notes.append(f"nobody waiting on a {day}: not identified by the data; the pooled rate {pooled:.3g} is used")
             continue
-        if l == 0:
+        if left == 0:
             probs[day] = 0.5 / w
             notes.append(f"no one left on a {day} ({w} waiting): 0.5/{w} used instead of 0 (the model needs p > 0)")
         else:
-            probs[day] = l / w
-        lower[day], upper[day] = wilson_interval(l, w)
+            probs[day] = left / w
+        lower[day], upper[day] = wilson_interval(left, w)
     return {
         "probabilities": probs,
         "leavers": {d: int(leavers[i]) for i, d in enumerate(WEEKDAYS)},

@@ -2,7 +2,7 @@
 
 The extract is turned into the model's daily accumulators (admissions by day, stays summed on
 the day of discharge, bed-days integrated over days, ...) on the simulation's day grid, and
-`sim.kpis.replication_kpis` does the rest, so observed and simulated KPIs share one definition.
+`sim.experiment.kpis.replication_kpis` does the rest, so observed and simulated KPIs share one definition.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..kpis import replication_kpis
-from ..monitor import Monitor
-from ..scenario import Scenario
+from ..experiment.kpis import replication_kpis
+from ..inputs.scenario import Scenario
+from ..model.monitor import Monitor
 
 SOURCE_TO_MODEL = {"hospital_discharge": "hospital", "community": "community", "front_door": "front_door"}
 # KPIs an extract can show, compared in validation (queues and delay reasons are not in the contract)
@@ -85,6 +85,6 @@ def observed_kpis(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scenar
     """(summary, weekly) of the observable KPIs over the history, as for one replication."""
     summary, weekly = replication_kpis(observed_daily(spells, episodes, scenario), scenario, replication=0)
     keep = pd.MultiIndex.from_tuples(OBSERVABLE)
-    pick = lambda frame: frame[pd.MultiIndex.from_frame(frame[["kpi", "scope"]]).isin(keep)].drop(columns="replication")  # noqa: E731
+    pick = lambda frame: frame[pd.MultiIndex.from_frame(frame[["kpi", "scope"]]).isin(keep)].drop(columns="replication")
     return pick(summary).reset_index(drop=True), pick(weekly).reset_index(drop=True)
 

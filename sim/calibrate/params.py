@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..scenario import WEEKDAYS, Scenario
-from .fit import fit_arrivals, fit_duration, fit_shares, peak_concurrency, weekday_leave_probabilities
+from ..inputs.scenario import WEEKDAYS, Scenario
+from ..units import DAYS_PER_YEAR
+from .fit import (
+    fit_arrivals,
+    fit_duration,
+    fit_shares,
+    peak_concurrency,
+    weekday_leave_probabilities,
+)
 
 READMISSION_WINDOW_DAYS = 90  # a return within this many days of leaving counts as a readmission
 SMALL = 5  # counts below this are shown as "<5" in published tables
@@ -108,7 +115,7 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
     days = int((extract_date.normalize() - first) / DAY)
     if days < 28:
         raise ValueError(f"history of {days} days: expected at least 28")
-    years = days / 365
+    years = days / DAYS_PER_YEAR
     f.put("run", "start_date", history_start, "the extract's first day", method="history start")
     f.put("run", "years", round(years, 6), "the extract's span", method="history length")
 
@@ -117,7 +124,7 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
     fa = fit_arrivals(_daily(arrivals, first, days), history_start)
     src = "spells.csv admissions + front-door ic_episodes, less readmissions and Home Ward escalations"
     stat = f"dispersion {fa.dispersion:.2f}, deviance {fa.deviance:.0f} on {fa.n_days} days"
-    f.put("arrivals", "rate_per_day", round(fa.rate_per_day, 6), src, int(len(arrivals)), f"Poisson GLM, se {fa.rate_se:.3g}", stat)
+    f.put("arrivals", "rate_per_day", round(fa.rate_per_day, 6), src, len(arrivals), f"Poisson GLM, se {fa.rate_se:.3g}", stat)
     f.put("arrivals", "monthly_factors", [round(x, 6) for x in _mean_one(fa.monthly_factors)], src, fa.n_days,
           "Poisson GLM month effects" if fa.months_fitted else "fewer than 12 months: fixed at 1")
     f.put("arrivals", "weekday_factors", [round(x, 6) for x in _mean_one(fa.weekday_factors)], src, fa.n_days, "Poisson GLM weekday effects")

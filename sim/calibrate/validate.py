@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..runner import run
-from ..scenario import Scenario
+from ..experiment.runner import run
+from ..inputs.scenario import Scenario
 from .observed import OBSERVABLE, observed_kpis
 
 

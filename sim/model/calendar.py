@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from ..scenario import Scenario
+from ..inputs.scenario import Scenario
+from ..units import DAYS_PER_YEAR
 
 
 class Calendar:
@@ -27,7 +28,7 @@ class Calendar:
         if arrivals.population is not None:
             index = arrivals.population.demand_index([start, *dates])
             return index[1:] / index[0]
-        years_from_start = np.array([(d - start).days for d in dates]) / 365.0
+        years_from_start = np.array([(d - start).days for d in dates]) / DAYS_PER_YEAR
         return (1 + arrivals.annual_growth) ** years_from_start
 
     def weekday_of(self, t: float) -> int:

@@ -1,4 +1,4 @@
-"""Start a replication from a census: put its people where they are at t = 0.
+"""A census in the model: start a replication from one, or take one of a simulated system.
 
 Each census row is a person from the "census" attribute pool (streams "census.*": the k-th row
 gets the k-th draws, so common random numbers hold across scenarios sharing a census). The
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..census import CensusRow, cdf, conditional_total, read_census
+from ..errors import InputError
+from ..inputs.census import PLACES, CensusRow, read_census
+from ..inputs.distributions import cdf, conditional_total
 from . import beds, front_door, hospital, reablement
 from .people import PATHWAYS, AttributePool
 
@@ -110,9 +112,9 @@ def _place(system, row, person) -> None:
     a = row.days_so_far
     if row.place == "acute":
         if person.dies_in_hospital:
-            hospital._death(system, person, -a)
+            hospital.death(system, person, -a)
         elif person.pathway == 0:
-            hospital._p0_stay(system, person, -a)
+            hospital.p0_stay(system, person, -a)
         else:
             system.start(hospital.complex_stay(system, person, admitted=-a))
     elif row.place.startswith("awaiting_"):
@@ -123,12 +125,7 @@ def _place(system, row, person) -> None:
         system.start(_awaiting(system, person, -a))
     elif row.place == "home_ward":
         system.home_ward.place(person, "all")
-        system.home_ward.occupy("all", person)
-        record = None
-        if system.records is not None:
-            record = system.records.episode(person, "home_ward", "census", None, -a, -a)
-        system.journeys += 1
-        system.call_at(person.hw_los, front_door._home_ward_end, system, person, "all", record)
+        front_door.home_ward_stay(system, person, "all", "census", started=-a)
     elif row.place == "reablement":
         system.reablement.place(person, "all")
         system.start(reablement.episode(system, person, "all", "census", -a, started=-a))
@@ -151,3 +148,65 @@ def size_by_place(rows) -> dict[str, int]:
     for row in rows:
         counts[row.place] += 1
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# A census of the model itself (we have no real census data)
+
+_QUEUE_PLACE = {"reablement": "awaiting_p1", "beds": "awaiting_p2", "placements": "awaiting_p3"}
+
+
+def census_from_state(system) -> list[CensusRow]:
+    """The census of a running System at its current time (built with trace=True and records=True).
+
+    People in acute: spells admitted and not yet discharged. Those past their clinical stay
+    who have joined reablement, a bed or a placement (the trace's last 'join' since admission)
+    are awaiting that pathway, days since joining (also once granted, while they wait for
+    the discharge day or for the placement to be arranged); everyone else in acute, days since
+    admission. Home Ward, reablement and bed episodes started and not ended: days since start.
+    Community step-ups waiting at home and people holding a bed for a later admission day are
+    not in acute nor in a service, so not in the census.
+    """
+    if system.trace is None or system.records is None:
+        raise ValueError("census_from_state needs a System built with trace=True and records=True")
+    now = system.env.now
+    joins: dict[int, list[tuple[float, str]]] = {}
+    for t, service, what, pid, *_ in system.trace:
+        if what == "join" and service in _QUEUE_PLACE and pid is not None:
+            joins.setdefault(pid, []).append((t, service))
+    rows = []
+    for spell in system.records.spells:
+        admitted, left = spell["admission"], spell["discharge"]
+        if admitted > now or (left is not None and left <= now):
+            continue
+        ready = spell["ready"]
+        place, days = "acute", now - admitted
+        if ready is not None and ready <= now:
+            since = [(t, s) for t, s in joins.get(spell["pid"], ()) if admitted <= t <= now]
+            if since:
+                t, service = since[-1]
+                place, days = _QUEUE_PLACE[service], now - t
+        rows.append(CensusRow(place, None, days))
+    for episode in system.records.episodes:
+        start, end = episode["start"], episode["end"]
+        if start is None or start > now or (end is not None and end <= now):
+            continue
+        service = episode["service"]
+        if service == "bed":
+            rows.append(CensusRow("short_term_bed", episode["site"], now - start))
+        elif service in ("reablement", "home_ward"):
+            rows.append(CensusRow(service, None, now - start))
+    order = {p: k for k, p in enumerate(PLACES)}
+    rows.sort(key=lambda r: (order[r.place], r.site or "", -r.days_so_far))
+    return rows
+
+
+def census_at(scenario, day: float, replication: int = 0, seed: int | None = None) -> list[CensusRow]:
+    """Simulate `scenario` (one replication) up to simulation day `day` and take its census."""
+    from .system import System  # the System builds on this module: imported when called
+
+    if not 0 <= day <= scenario.end_day:
+        raise InputError(f"--at-day = {day}: expected a day between 0 and {scenario.end_day} (the end of the run)")
+    system = System(scenario, scenario.run.seed if seed is None else seed, replication, trace=True, records=True)
+    system.run(until=day)
+    return census_from_state(system)

@@ -88,17 +88,21 @@ def _avoided(system, route: str, t: float) -> None:
     system.monitor.count("admissions_avoided", route, t)
 
 
-def home_ward_stay(system, person, site: str) -> None:
-    """A Home Ward (virtual ward) stay; some escalate to an acute admission at its end.
+def home_ward_stay(system, person, site: str, source: str = "front_door", started: float | None = None) -> None:
+    """A Home Ward (virtual ward) stay from now for `person.hw_los` days; some escalate to an
+    acute admission at its end. `started`: a stay already under way (a census start, t < 0),
+    which is not counted again as a start.
 
     It meets no queue once started, so it is a timed callback rather than a process.
     """
     now = system.env.now
     system.home_ward.occupy(site, person)
-    system.monitor.count("home_ward.starts", "total", now)
+    if started is None:
+        started = now
+        system.monitor.count("home_ward.starts", "total", now)
     record = None
     if system.records is not None:
-        record = system.records.episode(person, "home_ward", "front_door", None, now, now)
+        record = system.records.episode(person, "home_ward", source, None, started, started)
     system.journeys += 1
     system.call_at(now + person.hw_los, _home_ward_end, system, person, site, record)
 

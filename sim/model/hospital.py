@@ -22,14 +22,14 @@ def admit(system, person) -> None:
     system.monitor.count("hospital.admissions", "total", t)
     system.count_person("admitted", person, t)
     if person.dies_in_hospital:
-        _death(system, person, t)
+        death(system, person, t)
     elif person.pathway == 0:
-        _p0_stay(system, person, t)
+        p0_stay(system, person, t)
     else:
         system.start(complex_stay(system, person))
 
 
-def _death(system, person, t: float) -> None:
+def death(system, person, t: float) -> None:
     died = t + person.clinical_los
     system.monitor.interval("acute.occupied", "total", max(t, 0.0), died)  # t < 0: admitted before a census start
     system.monitor.count("hospital.deaths", "total", died)
@@ -38,7 +38,7 @@ def _death(system, person, t: float) -> None:
     system.leave(person, "died", died)
 
 
-def _p0_stay(system, person, t: float) -> None:
+def p0_stay(system, person, t: float) -> None:
     m = system.monitor
     ready = t + person.clinical_los
     can_leave = ready + person.discharge_process

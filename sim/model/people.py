@@ -15,8 +15,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..scenario import Scenario
-from ..streams import Streams
+from ..inputs.scenario import Scenario
+from .streams import Streams
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
 DIVERSIONS = ("admit", "home_ward", "assessment_home", "step_up_reablement", "step_up_bed")

@@ -20,7 +20,7 @@ import math
 
 import simpy
 
-from ..monitor import Level, Monitor
+from .monitor import Level, Monitor
 
 
 def _funded(capacity: float) -> float:
@@ -29,7 +29,7 @@ def _funded(capacity: float) -> float:
 
 
 class Site:
-    __slots__ = ("name", "capacity", "allocated", "present", "occupied", "capacity_level")
+    __slots__ = ("allocated", "capacity", "capacity_level", "name", "occupied", "present")
 
     def __init__(self, name: str, capacity: float, occupied: Level, capacity_level: Level):
         self.name = name
@@ -41,7 +41,7 @@ class Site:
 
 
 class Request:
-    __slots__ = ("event", "person", "source", "site", "key", "joined")
+    __slots__ = ("event", "joined", "key", "person", "site", "source")
 
     def __init__(self, event, person, source, site, key, joined):
         self.event = event
@@ -180,7 +180,7 @@ class Service:
     def _fill(self, site: str) -> None:
         s = self.sites[site]
         while self.queue and s.allocated < s.capacity:
-            for index, request in enumerate(self.queue):
+            for index, request in enumerate(self.queue):  # noqa: B007 (index is used after the loop)
                 if request.site is None or request.site == site:
                     break
             else:

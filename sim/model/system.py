@@ -16,21 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..monitor import Monitor
-from ..scenario import Scenario
-from ..streams import Streams
+from ..inputs.scenario import Scenario
+from ..units import DAYS_PER_YEAR
 from . import beds, census, front_door, hospital
 from .calendar import Calendar
+from .monitor import Monitor
 from .people import AttributePool
 from .records import Records
 from .service import Service
+from .streams import Streams
 
 ALL = "all"  # the single site of a one-site service
 
 
 @dataclass
 class ReplicationOutput:
-    """Raw accumulators of one replication (analysis lives in sim.kpis)."""
+    """Raw accumulators of one replication (analysis lives in sim.experiment.kpis)."""
 
     replication: int
     daily: dict[tuple[str, str], np.ndarray]
@@ -109,7 +110,7 @@ class System:
         stays flat however long the run.
         """
         if self.s.run.warmup_days <= t < self.end:
-            year = int((t - self.s.run.warmup_days) // 365)
+            year = int((t - self.s.run.warmup_days) // DAYS_PER_YEAR)
             seen = self.people_seen.get((year, counter))
             if seen is None:
                 seen = self.people_seen[(year, counter)] = set()

@@ -1,4 +1,4 @@
-"""Fan charts of KPIs per reporting year (the `yearly` fan of a run: see sim.runner.fan).
+"""Fan charts of KPIs per reporting year (the `yearly` fan of a run: see sim.experiment.stats.fan).
 
 Drawn on an explicit Figure with matplotlib's Agg canvas (files only, no display), so nothing
 depends on pyplot's global state or on the machine's default backend.
@@ -14,16 +14,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .kpis import KPI_BY_ID
+from ..experiment.kpis import FAN_KPIS, KPI_BY_ID
 
-HEADLINE_KPIS: tuple[tuple[str, str], ...] = (
-    ("admissions_per_week", "total"),
-    ("p1_wait_days", "total"),
-    ("p2_wait_days", "total"),
-    ("p3_wait_days", "total"),
-    ("bed_occupancy", "total"),
-    ("reablement_occupancy", "total"),
-)
+FANS: tuple[tuple[str, str], ...] = tuple((kpi, "total") for kpi in FAN_KPIS)
 COLOUR = "tab:blue"
 
 
@@ -59,7 +52,7 @@ def fan_chart(yearly: pd.DataFrame, kpi: str, scope: str = "total", ax: Axes | N
     return ax
 
 
-def fan_grid(yearly: pd.DataFrame, kpis=HEADLINE_KPIS, columns: int = 2) -> Figure:
+def fan_grid(yearly: pd.DataFrame, kpis=FANS, columns: int = 2) -> Figure:
     """A grid of fan charts, one per KPI. `kpis`: KPI ids (scope "total") or (kpi, scope)
     pairs; those without rows in `yearly` (e.g. all NaN, or a scope not in this scenario) get
     an empty panel saying so."""

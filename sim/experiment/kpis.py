@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model.beds import DELAY_REASONS as BED_DELAY_REASONS
-from .model.hospital import DELAY_REASONS as ACUTE_DELAY_REASONS
-from .scenario import Scenario
+from ..inputs.scenario import Scenario
+from ..model.beds import DELAY_REASONS as BED_DELAY_REASONS
+from ..model.hospital import DELAY_REASONS as ACUTE_DELAY_REASONS
+from ..model.series import check
+from ..units import DAYS_PER_YEAR
 
 REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
 PLACEMENT_SOURCES = ("hospital", "short_term_bed", "community")
@@ -72,6 +74,29 @@ KPIS: tuple[KPI, ...] = (
 KPI_BY_ID = {k.id: k for k in KPIS}
 KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
 
+# Which KPIs each view shows (scope "total" unless said), declared here once for every front end.
+HEADLINE_KPIS = (  # the CLI's comparison table
+    "nr2r_los_days", "bed_los_days", "bed_home_proportion", "admissions_per_week", "admissions_avoided_per_week",
+    "reablement_starts_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days", "delayed_bed_days_per_week",
+    "bed_occupancy", "permanent_care_admissions_per_year",
+)
+SUMMARY_BY_SCOPE_KPIS = ("bed_occupancy", "delayed_bed_days_per_week")  # the run summary shows these by scope too
+PROGRAMME_KPIS = (  # the programme's KPIs, in the order it reports them (the report's KPI table)
+    "reablement_starts_per_week", "reablement_effectiveness_hours", "bed_los_days", "bed_home_proportion",
+    "nr2r_los_days", "pathway_share_p0", "pathway_share_p1", "pathway_share_p2", "pathway_share_p3",
+    "admissions_avoided_per_week", "p1_queue", "p2_queue", "p3_queue", "p1_wait_days", "p2_wait_days",
+    "p3_wait_days", "bed_occupancy", "delayed_bed_days_per_week", "bed_delayed_days_per_week",
+    "permanent_care_admissions_per_year", "readmissions_per_week", "home_ward_starts_per_week",
+)
+WEEKLY_KPIS = (  # weekly series the report charts
+    "reablement_starts_per_week", "reablement_effectiveness_hours", "p1_wait_days", "p2_wait_days", "p3_wait_days",
+    "p1_queue", "p2_queue", "p3_queue", "bed_occupancy", "reablement_occupancy", "delayed_bed_days_per_week",
+    "bed_delayed_days_per_week", "home_ward_starts_per_week", "admissions_avoided_per_week",
+)
+FAN_KPIS = (  # yearly fans: fan.png and the report's blueprint section
+    "admissions_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days", "bed_occupancy", "reablement_occupancy",
+)  # fmt: skip
+
 
 class _Window:
     """The daily series of one replication over its reported days."""
@@ -81,10 +106,10 @@ class _Window:
         self._first, self._last = first, last
         self.days = np.ones(last - first)
         self.weeks = self.days / 7
-        self.years = self.days / 365
+        self.years = self.days / DAYS_PER_YEAR
 
     def __call__(self, series: str, scope: str = "total") -> np.ndarray:
-        values = self._daily.get((series, scope))
+        values = self._daily.get((check(series), scope))
         if values is None:
             return np.zeros(self._last - self._first)
         return values[self._first : self._last]
@@ -213,7 +238,6 @@ def replication_kpis(daily: dict, scenario: Scenario, replication: int) -> tuple
 
 
 
-YEAR_DAYS = 365  # a reporting year: 365-day blocks from the end of warm-up (as System.count_person counts people)
 MIN_PARTIAL_YEAR_DAYS = 28  # a final shorter block is reported only if at least this long (docs/decisions.md)
 
 
@@ -225,9 +249,9 @@ def reporting_years(scenario: Scenario) -> list[tuple[int, int, int]]:
     """
     first, last = scenario.run.warmup_days, scenario.end_day
     blocks = []
-    for k, start in enumerate(range(first, last, YEAR_DAYS)):
-        end = min(start + YEAR_DAYS, last)
-        if end - start == YEAR_DAYS or end - start >= MIN_PARTIAL_YEAR_DAYS:
+    for k, start in enumerate(range(first, last, DAYS_PER_YEAR)):
+        end = min(start + DAYS_PER_YEAR, last)
+        if end - start == DAYS_PER_YEAR or end - start >= MIN_PARTIAL_YEAR_DAYS:
             blocks.append((scenario.run.start_date.year + k, start, end))
     return blocks
 

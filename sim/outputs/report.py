@@ -12,31 +12,21 @@ import html
 import io
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
+from ..errors import InputError
+from ..experiment.kpis import FAN_KPIS, KPI_BY_ID, PROGRAMME_KPIS, WEEKLY_KPIS
+from ..experiment.stats import summarise
+from ..files import staged, write_atomic
+from ..inputs.sources import source_of
 from . import report_charts as rc
 from .display import kpi_value as fmt
 from .display import money
-from .errors import InputError
-from .kpis import KPI_BY_ID
-from .sources import source_of
 
-# The programme's KPIs (scope total), in the order the programme reports them.
-PROGRAMME_KPIS = (
-    "reablement_starts_per_week", "reablement_effectiveness_hours", "bed_los_days", "bed_home_proportion",
-    "nr2r_los_days", "pathway_share_p0", "pathway_share_p1", "pathway_share_p2", "pathway_share_p3",
-    "admissions_avoided_per_week", "p1_queue", "p2_queue", "p3_queue", "p1_wait_days", "p2_wait_days",
-    "p3_wait_days", "bed_occupancy", "delayed_bed_days_per_week", "bed_delayed_days_per_week",
-    "permanent_care_admissions_per_year", "readmissions_per_week", "home_ward_starts_per_week",
-)
 SECTIONS = (
     ("system", "System"),
     ("beds", "Short-term beds"),
@@ -47,8 +37,6 @@ SECTIONS = (
     ("blueprint", "Blueprint"),
     ("assumptions", "Assumptions"),
 )
-FAN_KPIS = ("admissions_per_week", "p1_wait_days", "p2_wait_days", "p3_wait_days", "bed_occupancy",
-            "reablement_occupancy")
 OCCUPANCY_WARNING = 0.97
 NOT_AVAILABLE = "not available from this run's KPIs"
 
@@ -97,18 +85,6 @@ def _csv(path: Path, columns: set[str]) -> pd.DataFrame:
     return frame
 
 
-def _t_stats(reps: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% t-interval over replications of each series, KPI and scope."""
-    rows = []
-    for (series, kpi, scope, unit), group in reps.groupby(["series", "kpi", "scope", "unit"], sort=False):
-        v = group["value"].to_numpy(dtype=float)
-        v = v[np.isfinite(v)]
-        mean = float(v.mean()) if len(v) else float("nan")
-        half = float(st.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))) if len(v) >= 2 else float("nan")
-        rows.append((series, kpi, scope, unit, mean, mean - half, mean + half))
-    return pd.DataFrame(rows, columns=["series", "kpi", "scope", "unit", "mean", "ci95_low", "ci95_high"])
-
-
 def load_folder(path: Path) -> Folder:
     """Read a run or compare folder; InputError (one line) if it is neither."""
     path = Path(path)
@@ -155,7 +131,8 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
                                             "ci95_low", "ci95_high"})
     if (path / "replications.csv").is_file():
         reps = _csv(path / "replications.csv", {"replication", "kpi", "scope", "unit", "value", "scenario"})
-        stats = _t_stats(reps.rename(columns={"scenario": "series"}))
+        by = ("series", "kpi", "scope", "unit")
+        stats = summarise(reps.rename(columns={"scenario": "series"}), by)[[*by, "mean", "ci95_low", "ci95_high"]]
     else:  # means only, from the deltas
         first = deltas[deltas["scenario"] == names[1]] if len(names) > 1 else deltas.iloc[:0]
         frames = [first.assign(series=base, mean=first["baseline"])]
@@ -170,13 +147,6 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
                                                      "high"})
     return folder
-
-
-WEEKLY_KPIS = (
-    "reablement_starts_per_week", "reablement_effectiveness_hours", "p1_wait_days", "p2_wait_days", "p3_wait_days",
-    "p1_queue", "p2_queue", "p3_queue", "bed_occupancy", "reablement_occupancy", "delayed_bed_days_per_week",
-    "bed_delayed_days_per_week", "home_ward_starts_per_week", "admissions_avoided_per_week",
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +390,7 @@ def _finance(folder: Folder, charts: Charts) -> str:
     if folder.kind != "compare" or folder.benefit is None:
         return ("<p>The financial benefit needs a comparison with a baseline: run <code>icsim compare BASELINE.toml "
                 "SCENARIO.toml</code> and report that folder.</p>")
-    from .benefit import RANGE_METHOD
+    from ..experiment.benefit import RANGE_METHOD
 
     out = [f"<p>Annual £ at the cost table's price year, saving positive. Range: {html.escape(RANGE_METHOD)}.</p>"]
     for name in folder.series[1:]:
@@ -644,23 +614,9 @@ def write_report(folder: Path, out: Path | None = None) -> Path:
         raise InputError(f"--out {out}: is a folder; expected an .html file")
     loaded = load_folder(folder)
     page, items = render(loaded)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    target = charts_dir(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out.parent))
-    try:
+    with staged(charts_dir(out), replace=True) as staging:
         for chart in items:
             (staging / f"{chart.slug}.png").write_bytes(chart.png)
             (staging / f"{chart.slug}.svg").write_bytes(chart.svg)
-        staging.chmod(0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_atomic(out, page)
     return out

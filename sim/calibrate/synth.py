@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .model import simulate
-from .results import check_out_dir, provenance, write_folder
-from .scenario import Scenario
-from .streams import Streams
+from ..files import check_out_dir
+from ..inputs.scenario import Scenario
+from ..model import simulate
+from ..model.streams import Streams
+from ..outputs.folders import provenance, write_folder
 
 SOURCES = {"hospital": "hospital_discharge", "short_term_bed": "hospital_discharge", "front_door": "front_door", "community": "community"}
 OUTCOMES = {
@@ -120,11 +121,16 @@ def inject_faults(spells: pd.DataFrame, episodes: pd.DataFrame, rng: np.random.G
 
     used: set[int] = set()
     k = max(5, n // 500)
-    before = pick(k, used); used |= set(before)
-    unknown = pick(k, used); used |= set(unknown)
-    missing = pick(k, used); used |= set(missing)
-    zoned = pick(4 * k, used); used |= set(zoned)
-    spaced = pick(4 * k, used); used |= set(spaced)
+    before = pick(k, used)
+    used |= set(before)
+    unknown = pick(k, used)
+    used |= set(unknown)
+    missing = pick(k, used)
+    used |= set(missing)
+    zoned = pick(4 * k, used)
+    used |= set(zoned)
+    spaced = pick(4 * k, used)
+    used |= set(spaced)
     discharged = spells["discharge_ts"].notna() & spells["ready_ts"].notna()
     for i in before:  # discharge an hour before admission
         if discharged.iloc[i]:

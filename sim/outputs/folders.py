@@ -12,7 +12,6 @@ temporary sibling and rename it into place.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -24,9 +23,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from .errors import InputError
-from .kpis import KPIS
-from .runner import RunResult
+from ..errors import InputError
+from ..experiment.kpis import KPIS
+from ..experiment.runner import RunResult
+from ..files import check_out_dir, staged, write_atomic
 
 LIBRARIES = ("simpy", "numpy", "scipy", "pandas", "pydantic")
 
@@ -52,12 +52,6 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+dirty" if dirty else "")
-
-
-def check_out_dir(out: Path) -> None:
-    """Refuse to overwrite: a published figure must keep pointing at the run that made it."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: output folder already exists and is not empty; choose another --out")
 
 
 def provenance(command: list[str]) -> dict:
@@ -89,7 +83,7 @@ def run_files(result: RunResult) -> list[str]:
 
 def manifest(result: RunResult, scenario_file: str | None, command: list[str], wall_seconds: float,
              sources: dict[str, str] | None = None) -> dict:
-    """`sources`: each scenario key path's documented source (sim.sources), for reports."""
+    """`sources`: each scenario key path's documented source (sim.inputs.sources), for reports."""
     return {
         **provenance(command),
         "scenario_file": scenario_file,
@@ -124,7 +118,7 @@ def start_run_folder(out: Path, settings: dict) -> Path:
     check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o755)
-    _write_atomic(out / RUN_FILE, json.dumps({"format": RUN_FORMAT, **settings}, indent=2, default=str) + "\n")
+    write_atomic(out / RUN_FILE, json.dumps({"format": RUN_FORMAT, **settings}, indent=2, default=str) + "\n")
     store = out / REPLICATIONS_DIR
     store.mkdir(exist_ok=True)
     return store
@@ -165,7 +159,9 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
             table.to_csv(staging / f"{name}.csv", index=False)
         figures = []
         if draws_fan(result):
-            from .charts import fan_grid  # matplotlib is imported only when a fan is drawn
+            from .charts import (
+                fan_grid,  # matplotlib is imported only when a fan is drawn
+            )
 
             fan_grid(yearly).savefig(staging / "fan.png", dpi=110)
             figures.append("fan.png")
@@ -180,19 +176,6 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
     return out
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None) -> Path:
     """Write `<name>.csv` for each table, manifest.json and any other `<name>.json`
     documents, all or nothing."""
@@ -202,21 +185,3 @@ def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict |
         for name, document in {"manifest": manifest_data, **(documents or {})}.items():
             (staging / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
     return Path(out)
-
-
-@contextlib.contextmanager
-def staged(out: Path):
-    """A private staging folder beside `out`, renamed to `out` when the block succeeds."""
-    out = Path(out)
-    check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
-        yield staging
-        if out.exists():
-            out.rmdir()  # empty (checked above)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .costs import CostTable
-from .errors import InputError
+from ..errors import InputError
+from ..inputs.costs import CostTable
+from ..inputs.loading import scenario_from_dict
+from ..inputs.scenario import Scenario
+from ..units import DAYS_PER_YEAR, WEEKS_PER_YEAR
 from .kpis import KPI_BY_ID
 from .runner import run
-from .scenario import Scenario, scenario_from_dict
 
 SERVICES = ("beds", "reablement")
 OCCUPANCY_KPI = {"beds": "bed_occupancy", "reablement": "reablement_occupancy"}
 WAITING_REASON = {"beds": "awaiting_p2", "reablement": "awaiting_p1"}  # acute bed days the service's queue costs
-PLACE_DAY_COST = {"beds": "funded_bed_day", "reablement": "reablement_place_day"}
-WEEKS_PER_YEAR = 365 / 7
+PLACE_DAY_COMPONENT = {"beds": "funded_capacity_beds", "reablement": "funded_capacity_reablement"}  # benefit components
 _TARGET = re.compile(r"^\s*([a-z][a-z0-9_]*)(?:\[([a-z0-9_]+)\])?\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -218,9 +219,10 @@ def plan(
 
 def _yearly_cost(service: str, capacity: int, waiting_bed_days_per_week: float, costs: CostTable) -> float:
     """Funded places for a year plus the acute bed days spent waiting for them (central costs)."""
-    place_day = costs.item(PLACE_DAY_COST[service]).central
-    bed_day = costs.item("acute_nctr_bed_day").central
-    return capacity * place_day * 365 + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
+    # priced as the benefit prices them: the same components, so a cost file's `use` applies to both
+    place_day = costs.unit_cost(PLACE_DAY_COMPONENT[service]).central
+    bed_day = costs.unit_cost("acute_nr2r_bed_days").central
+    return capacity * place_day * DAYS_PER_YEAR + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
 
 
 def _least_cost(at, service, target, confidence, year, least, high, costs, step) -> int:

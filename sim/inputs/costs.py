@@ -17,10 +17,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
-from .errors import InputError
-from .scenario import Frozen, _describe, read_toml
+from ..errors import InputError
+from .library import DEFAULT_COSTS, LIBRARY
+from .reading import describe_error, read_toml
+from .scenario import Frozen
 
-DEFAULT_COSTS_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "costs" / "default.toml"
+DEFAULT_COSTS_PATH = LIBRARY / DEFAULT_COSTS
 
 UNITS = (
     "bed_day",  # an occupied bed for a day (acute or intermediate care)
@@ -87,7 +89,7 @@ class Assumption(Frozen):
 class Index(Frozen):
     source: Text
     levels: dict[FinancialYear, Positive] = Field(min_length=1)
-    assumed: dict[FinancialYear, Text] = {}  # levels that are assumptions, with the reason
+    assumed: dict[FinancialYear, Text] = Field(default_factory=dict)  # levels that are assumptions, with the reason
 
 
 class CostFile(Frozen):
@@ -95,7 +97,7 @@ class CostFile(Frozen):
     indices: dict[Literal[INDICES], Index]  # type: ignore[valid-type]
     costs: dict[str, CostItem]
     assumptions: dict[str, Assumption]
-    use: dict[ComponentName, str] = {}  # component -> cost item, overriding COMPONENT_COSTS
+    use: dict[ComponentName, str] = Field(default_factory=dict)  # component -> cost item, overriding COMPONENT_COSTS
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def costs_from_dict(data: dict, source: str = "<dict>") -> CostTable:
     try:
         file = CostFile.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_describe(Path(source), exc, data)) from None
+        raise InputError(describe_error(Path(source), exc, data)) from None
     _check(file, source)
     return CostTable(file, source)
 
@@ -207,4 +209,4 @@ def _span(levels: dict[str, float]) -> str:
     return f"{years[0]} to {years[-1]}" if years else "no years"
 
 
-__all__ = ["COMPONENT_COSTS", "CostTable", "DEFAULT_COSTS_PATH", "UNITS", "UnitCost", "costs_from_dict", "load_costs"]
+__all__ = ["COMPONENT_COSTS", "DEFAULT_COSTS_PATH", "UNITS", "CostTable", "UnitCost", "costs_from_dict", "load_costs"]

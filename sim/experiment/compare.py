@@ -7,15 +7,14 @@ replication and their confidence interval is the paired t-interval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..inputs.scenario import Scenario
 from .runner import RunResult, run
-from .scenario import Scenario
+from .stats import paired_summary
 
 KEYS = ["replication", "kpi", "scope", "unit"]
 
@@ -70,26 +69,6 @@ class Comparison:
             rows,
             columns=["scenario", "counter", "baseline", "scenario_value", "improvement", "ci95_low", "ci95_high", "replications"],
         )
-
-
-def paired_summary(paired: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (kpi, scope, unit), group in paired.groupby(["kpi", "scope", "unit"], sort=False):
-        both = group.dropna(subset=["baseline", "scenario_value"])
-        delta = both["delta"].to_numpy(dtype=float)
-        n = len(delta)
-        mean = float(delta.mean()) if n else float("nan")
-        if n >= 2:
-            half = float(stats.t.ppf(0.975, n - 1) * delta.std(ddof=1) / np.sqrt(n))
-        else:
-            half = float("nan")
-        rows.append((
-            kpi, scope, unit, float(both["baseline"].mean()) if n else float("nan"),
-            float(both["scenario_value"].mean()) if n else float("nan"), mean, mean - half, mean + half, n,
-        ))
-    return pd.DataFrame(
-        rows, columns=["kpi", "scope", "unit", "baseline", "scenario_value", "delta", "ci95_low", "ci95_high", "replications"]
-    )
 
 
 def aligned(scenario: Scenario, baseline: Scenario) -> Scenario:

@@ -4,39 +4,37 @@ Replication r of master seed S always uses the streams of (S, r), whichever work
 and results are gathered in replication order, so the output does not depend on --workers
 or --backend.
 
-With `store` (a folder), every finished replication is saved there at once as
-`rep-000123.pkl` (written to a temporary file in the same folder, then renamed), and
-replications already saved there are loaded instead of recomputed: this is how an
-interrupted run is resumed.
+With `store` (a folder), every finished replication is saved there at once
+(`sim.experiment.replication`), and replications already saved there are loaded instead of
+recomputed: this is how an interrupted run is resumed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import pickle
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .errors import InputError
+from ..errors import InputError
+from ..inputs.scenario import Scenario
+from ..model import simulate
 from .kpis import replication_kpis, yearly_kpis
-from .model import simulate
-from .scenario import Scenario
+from .replication import (
+    ReplicationResult,
+    load_replication,
+    save_replication,
+    saved_replications,
+)
+from .stats import fan, summarise
 
 YEARLY_REPLICATION_COLUMNS = ["replication", "year", "kpi", "scope", "unit", "value"]
-FAN_PERCENTILES = (2.5, 10, 50, 90, 97.5)
-FAN_COLUMNS = ["kpi", "scope", "unit", "year", "mean", "p2_5", "p10", "p50", "p90", "p97_5"]
 
 
 @dataclass
@@ -48,7 +46,7 @@ class RunResult:
     end_states: list[dict]
     timings: dict = field(default_factory=dict)
     yearly_replications: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=YEARLY_REPLICATION_COLUMNS))
-    # replication, year, kpi, scope, unit, value: each reporting year (sim.kpis.yearly_kpis)
+    # replication, year, kpi, scope, unit, value: each reporting year (sim.experiment.kpis.yearly_kpis)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -60,10 +58,10 @@ class RunResult:
         return fan(self.yearly_replications)
 
 
-def _one(scenario: Scenario, seed: int, replication: int):
+def _one(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
     out = simulate(scenario, replication, seed)
     summary, weekly = replication_kpis(out.daily, scenario, replication)
-    return summary, weekly, out.end_state, yearly_kpis(out.daily, scenario, replication)
+    return ReplicationResult(replication, summary, weekly, out.end_state, yearly_kpis(out.daily, scenario, replication))
 
 
 _worker_scenario: Scenario | None = None
@@ -85,42 +83,7 @@ def _chunk(scenario: Scenario, seed: int, replications: list[int]) -> list:
     return [_one(scenario, seed, r) for r in replications]
 
 
-# -- per-replication store -------------------------------------------------------------------
-
 BACKENDS = ("local", "dask")
-
-
-def replication_file(store: Path, replication: int) -> Path:
-    return Path(store) / f"rep-{replication:06d}.pkl"
-
-
-def saved_replications(store: Path | None, n: int) -> list[int]:
-    """Replications 0..n-1 already saved in `store` (complete files only: they are renamed into place)."""
-    if store is None or not Path(store).is_dir():
-        return []
-    return [r for r in range(n) if replication_file(store, r).exists()]
-
-
-def save_replication(store: Path, replication: int, result) -> None:
-    """Pickle (summary rows, weekly rows, end state, yearly rows): floats round-trip exactly. Atomic: a
-    temporary file in the same folder is written, flushed to disk and renamed into place."""
-    store = Path(store)
-    fd, tmp = tempfile.mkstemp(prefix=f".rep-{replication:06d}.", suffix=".tmp", dir=store)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, replication_file(store, replication))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def load_replication(store: Path, replication: int):
-    with open(replication_file(store, replication), "rb") as f:
-        return pickle.load(f)
 
 
 def chunk_size(n: int, workers: int) -> int:
@@ -154,18 +117,18 @@ def run(
     n = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
     started = time.perf_counter()
-    results: dict[int, tuple] = {}
+    results: dict[int, ReplicationResult] = {}
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
         for r in saved_replications(store, n):
             saved = load_replication(store, r)
-            if len(saved) >= 4:  # a file saved before yearly rows were kept is recomputed
+            if saved is not None:
                 results[r] = saved
     todo = [r for r in range(n) if r not in results]
 
-    def done(r: int, result) -> None:
+    def done(r: int, result: ReplicationResult) -> None:
         if store is not None:
-            save_replication(store, r, result)
+            save_replication(store, result)
         results[r] = result
         if on_replication:
             on_replication(r)
@@ -187,11 +150,11 @@ def run(
     return RunResult(
         scenario=scenario,
         seed=seed,
-        replications=pd.concat([r[0] for r in ordered], ignore_index=True),
-        weekly=pd.concat([r[1] for r in ordered], ignore_index=True),
-        end_states=[r[2] for r in ordered],
+        replications=pd.concat([r.summary for r in ordered], ignore_index=True),
+        weekly=pd.concat([r.weekly for r in ordered], ignore_index=True),
+        end_states=[r.end_state for r in ordered],
         timings=timings,
-        yearly_replications=pd.concat([r[3] for r in ordered], ignore_index=True),
+        yearly_replications=pd.concat([r.yearly for r in ordered], ignore_index=True),
     )
 
 
@@ -216,7 +179,7 @@ def _run_dask(scenario: Scenario, seed: int, todo: list[int], workers: int, sche
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise InputError("--backend dask: dask.distributed is not installed (pip install 'dask[distributed]')") from None
+        raise InputError("--backend dask: dask.distributed is not installed; expected it with pip install 'icsim[dask]'") from None
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
@@ -250,39 +213,3 @@ def _run_dask(scenario: Scenario, seed: int, todo: list[int], workers: int, sche
         if cluster is not None:
             cluster.close()
     return workers
-
-
-def summarise(replications: pd.DataFrame) -> pd.DataFrame:
-    """Across replications: mean, t-based 95% CI of the mean, P10 and P90 of each KPI and scope."""
-    rows = []
-    for (kpi, scope, unit), group in replications.groupby(["kpi", "scope", "unit"], sort=False):
-        values = group["value"].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        n = len(values)
-        mean = float(values.mean()) if n else float("nan")
-        if n >= 2:
-            half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
-            low, high = mean - half, mean + half
-        else:
-            low = high = float("nan")
-        p10, p90 = (np.percentile(values, [10, 90]) if n else (float("nan"), float("nan")))
-        rows.append((kpi, scope, unit, mean, low, high, float(p10), float(p90), n))
-    return pd.DataFrame(
-        rows, columns=["kpi", "scope", "unit", "mean", "ci95_low", "ci95_high", "p10", "p90", "replications"]
-    )
-
-
-def fan(yearly_replications: pd.DataFrame) -> pd.DataFrame:
-    """Across replications, per KPI, scope and reporting year: the mean and the 2.5th, 10th,
-    50th, 90th and 97.5th percentiles (numpy's linear interpolation) of the finite values (NaN
-    where there are none). Columns: kpi, scope, unit, year, mean, p2_5, p10, p50, p90, p97_5."""
-    rows = []
-    for (kpi, scope, unit, year), group in yearly_replications.groupby(["kpi", "scope", "unit", "year"], sort=False):
-        values = group["value"].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if len(values):
-            stats_ = [float(values.mean()), *(float(p) for p in np.percentile(values, FAN_PERCENTILES))]
-        else:
-            stats_ = [float("nan")] * (1 + len(FAN_PERCENTILES))
-        rows.append((kpi, scope, unit, int(year), *stats_))
-    return pd.DataFrame(rows, columns=FAN_COLUMNS)

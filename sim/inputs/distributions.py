@@ -158,3 +158,45 @@ Distribution = Annotated[
 ]
 
 FAMILIES = ("exponential", "deterministic", "lognormal", "gamma", "weibull", "beta", "empirical")
+
+
+# ---------------------------------------------------------------------------------------------
+# Remaining time given time already spent (a census start)
+
+
+def cdf(dist, x) -> np.ndarray:
+    """F(x) = P(S <= x) of a scenario distribution, by bisection on its inverse (any family).
+
+    Every family samples by inverse transform, so F(x) = sup{u : F⁻¹(u) <= x}; 60 halvings
+    find it to 1e-18, which is below the resolution of a double near 1.
+    """
+    x = np.asarray(x, dtype=float)
+    lo = np.zeros(x.shape)
+    hi = np.ones(x.shape)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = np.asarray(dist.from_uniform(mid)) <= x
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return lo
+
+
+def conditional_total(dist, elapsed, u, scale: float = 1.0) -> np.ndarray:
+    """Whole stay S (unscaled) given scale·S > elapsed, by inverse transform on the uniform u:
+    F⁻¹(F(a) + u (1 - F(a))) with a = elapsed / scale. The remaining time is scale·S - elapsed.
+
+    If the elapsed time is beyond anything the distribution gives (F(a) = 1, e.g. a
+    deterministic stay already over), the stay ends now: S = a.
+    """
+    a = np.asarray(elapsed, dtype=float) / scale
+    u = np.asarray(u, dtype=float)
+    fa = cdf(dist, a)
+    q = fa + u * (1 - fa)
+    q = np.minimum(q, np.nextafter(1.0, 0.0))
+    total = np.asarray(dist.from_uniform(q), dtype=float)
+    return np.maximum(total, a)  # rounding at a quantile's edge never gives a negative remainder
+
+
+def residual(dist, elapsed, u, scale: float = 1.0) -> np.ndarray:
+    """Remaining time of a stay already `elapsed` long: scale·S - elapsed given scale·S > elapsed."""
+    return scale * conditional_total(dist, elapsed, u, scale) - np.asarray(elapsed, dtype=float)

@@ -1,17 +1,13 @@
-"""Scenario: the validated, frozen description of one system to simulate, loaded from TOML.
+"""Scenario: the validated, frozen description of one system to simulate (the schema).
 
 Time in the model is in days. `run.start_date` is the first reported day; the warm-up runs
-before it. A scenario file may start with `extends = "other.toml"` and override only what
-changes (tables merge key by key; arrays and values replace).
+before it. Files are read into it by `sim.inputs.loading`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import math
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,8 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import FAMILIES, Distribution
-from .errors import InputError
+from ..errors import InputError
+from ..units import DAYS_PER_YEAR
+from .distributions import Distribution
+from .reading import describe_error
 
 SUM_TOLERANCE = 1e-9
 UNLIMITED = math.inf
@@ -109,7 +107,7 @@ class Run(Frozen):
     warmup_days: int = Field(ge=0)
     replications: int = Field(ge=1)
     seed: int = Field(ge=0)
-    # a census file (CSV, sim/census.py) the run starts from at t = 0; written relative to the
+    # a census file (CSV, sim/inputs/census.py) the run starts from at t = 0; written relative to the
     # scenario file that names it, stored resolved (absolute) at load time
     census: str | None = None
     # its rows (place, site, days so far), read when the scenario is loaded: the run, a run's
@@ -340,7 +338,7 @@ class Scenario(Frozen):
     @property
     def horizon_days(self) -> int:
         """Reported days after warm-up."""
-        return round(self.run.years * 365)
+        return round(self.run.years * DAYS_PER_YEAR)
 
     @property
     def end_day(self) -> int:
@@ -354,182 +352,11 @@ class Scenario(Frozen):
         """Simulation time at the start of `date`."""
         return float((date - self.run.start_date).days + self.run.warmup_days)
 
-    def with_run(self, **changes: Any) -> "Scenario":
+    def with_run(self, **changes: Any) -> Scenario:
         """A copy with run settings changed (validated)."""
         data = self.model_dump(mode="python")
         data["run"].update({k: v for k, v in changes.items() if v is not None})
         try:
             return Scenario.model_validate(data)
         except ValidationError as exc:
-            raise InputError(_describe(Path("command-line option"), exc, data)) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (`extends`) and validate a scenario file. Raises InputError on bad input.
-
-    A run folder's manifest.json is accepted too: its resolved scenario (with the seed,
-    replications and years that run used) reproduces that run exactly.
-    """
-    path = Path(path)
-    if path.suffix == ".json":
-        return _from_manifest(path)
-    data = _read_merged(path, chain=())
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(_describe(path, exc, data)) from None
-    if scenario.run.census is not None and not scenario.run.census_rows:  # a bad census stops the load
-        from .census import read_census
-
-        rows = read_census(scenario.run.census, scenario)
-        data["run"]["census_rows"] = [(r.place, r.site, r.days_so_far) for r in rows]
-        scenario = Scenario.model_validate(data)
-    return scenario
-
-
-def _resolve_census(data: dict, path: Path) -> None:
-    """`run.census` is relative to the file that names it (as `extends` is): made absolute here."""
-    run = data.get("run")
-    if isinstance(run, dict) and isinstance(run.get("census"), str):
-        run["census"] = str((path.parent / run["census"]).resolve())
-
-
-def _from_manifest(path: Path) -> Scenario:
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
-        raise InputError(f"{path}: scenario: missing; expected a run folder's manifest.json")
-    try:  # JSON mode: dates arrive as ISO text
-        return Scenario.model_validate_json(json.dumps(manifest["scenario"]))
-    except ValidationError as exc:
-        raise InputError(_describe(path, exc, manifest["scenario"]).replace(f"{path}: ", f"{path}: scenario.", 1)) from None
-
-
-def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(_describe(Path(source), exc, data)) from None
-
-
-def read_toml(path: Path) -> dict:
-    """A TOML file as a dict; a missing or malformed file is an InputError."""
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
-
-
-POPULATION_COLUMNS = ("year", "age_band", "variant", "population", "source")
-
-
-def _read_population(data: dict, scenario_path: Path) -> None:
-    """Fill arrivals.population's table from its CSV (path relative to the scenario file)."""
-    population = data.get("arrivals", {}).get("population")
-    if not isinstance(population, dict) or not isinstance(population.get("file"), str) or "years" in population:
-        return
-    path = scenario_path.parent / population["file"]
-    where = f"{scenario_path}: arrivals.population.file = {population['file']!r}"
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    except FileNotFoundError:
-        raise InputError(f"{where}: file not found ({path})") from None
-    if not rows or tuple(rows[0].keys()) != POPULATION_COLUMNS:
-        found = ", ".join(rows[0].keys()) if rows else "no rows"
-        raise InputError(f"{path}: columns {found}; expected {', '.join(POPULATION_COLUMNS)}")
-    variant = population.get("variant")
-    table: dict[str, dict[int, float]] = {}
-    for line, row in enumerate(rows, start=2):
-        try:
-            year, value = int(row["year"]), float(row["population"])
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{path}: row {line}: year = {row['year']!r}, population = {row['population']!r}: expected a year and a number"
-            ) from None
-        if not value >= 0 or math.isinf(value):
-            raise InputError(f"{path}: row {line}: population = {row['population']!r}: expected a number >= 0")
-        if row["variant"] == variant:
-            if year in table.setdefault(row["age_band"], {}):
-                raise InputError(f"{path}: row {line}: {year} {row['age_band']} {variant} appears twice")
-            table[row["age_band"]][year] = value
-    if not table:
-        variants = sorted({row["variant"] for row in rows})
-        raise InputError(f"{where}: variant = {variant!r}: not in the file; expected one of {', '.join(variants)}")
-    years = sorted(next(iter(table.values())))
-    for band, values in table.items():
-        if sorted(values) != years or years != list(range(years[0], years[-1] + 1)):
-            raise InputError(f"{path}: age band {band!r}, variant {variant!r}: expected one row for every year {years[0]}-{years[-1]}")
-    population["years"] = years
-    population["by_band"] = {band: [values[y] for y in years] for band, values in table.items()}
-
-
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
-    resolved = path.resolve()
-    if resolved in chain:
-        raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
-    data = read_toml(path)
-    _read_population(data, path)
-    _resolve_census(data, path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise InputError(f"{path}: extends = {parent!r}: expected a file name (string)")
-    base = _read_merged(path.parent / parent, chain + (resolved,))
-    return _merge(base, data)
-
-
-def _merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for key, value in override.items():
-        # a distribution ({family = ...}) replaces the parent's whole: its keys depend on the family
-        if isinstance(value, dict) and "family" not in value and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _describe(path: Path, exc: ValidationError, data: dict) -> str:
-    """One line: file, key path, bad value, what was expected."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = [_key_part(part) for part in first["loc"] if str(part) not in FAMILIES and not str(part).startswith("function-")]
-    key = ".".join(loc) or "(top level)"
-    kind = first["type"]
-    expected = first["msg"].removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        message = f"{key}: unknown key"
-    elif kind == "missing":
-        message = f"{key}: missing required key"
-    elif isinstance(first.get("input"), dict):  # a check on a whole table: its message names the values
-        message = f"{key}: {expected}"
-    else:
-        message = f"{key} = {_short(first.get('input'))}: {expected}"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return f"{path}: {message}{more}"
-
-
-def _key_part(part: Any) -> str:
-    text = str(part)
-    return text if text.isprintable() else json.dumps(text)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    if isinstance(value, dict):
-        text = "{" + ", ".join(f"{k} = {_short(v, 20)}" for k, v in value.items()) + "}"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            raise InputError(describe_error(Path("command-line option"), exc, data)) from None

@@ -15,17 +15,16 @@ Two views (formulas, categories and limits in docs/benefit.md):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .costs import CostTable
-from .errors import InputError
+from ..errors import InputError
+from ..inputs.costs import CostTable
+from ..units import DAYS_PER_YEAR, WEEKS_PER_YEAR
 
-WEEKS_PER_YEAR = 365 / 7
-DAYS_PER_YEAR = 365
 RANGE_METHOD = (
     "low = P10 over replications of the paired benefit at LOW unit costs; central = median at CENTRAL "
     "unit costs; high = P90 at HIGH unit costs; net summed per replication and cost case before the quantile"
@@ -200,7 +199,7 @@ _RUN_RATE_NOTE = (
 
 
 def _means(frame: pd.DataFrame, name: str) -> dict[tuple[str, str], float]:
-    if "mean" in frame.columns:  # a summary (runner.summarise)
+    if "mean" in frame.columns:  # a summary (stats.summarise)
         column = "mean"
     elif "value" in frame.columns:  # replications
         column = "value"

@@ -8,9 +8,10 @@ already decided for a time past the horizon). Analysis turns days into weeks and
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
 
 import numpy as np
+
+from .series import check
 
 
 def _spread(bins, t0: float, t1: float, weight: float) -> None:
@@ -56,7 +57,7 @@ class Level:
     Steps are buffered and integrated in numpy batches (a step costs two list appends).
     """
 
-    __slots__ = ("bins", "value", "last", "_ends", "_values")
+    __slots__ = ("_ends", "_values", "bins", "last", "value")
 
     FLUSH_EVERY = 4096  # steps buffered before integrating: memory stays flat
 
@@ -95,13 +96,26 @@ class Level:
         self.last = t
 
 
+class _Days(dict):
+    """(series, scope) -> days; a key is created on first use, after checking the series name."""
+
+    def __init__(self, n_days: int):
+        super().__init__()
+        self._zeros = bytes(8 * (n_days + 1))
+
+    def __missing__(self, key: tuple[str, str]) -> array:
+        check(key[0])
+        # arrays of C doubles: 8 bytes a day per series, a quarter of a list of floats
+        days = self[key] = array("d", self._zeros)
+        return days
+
+
 class Monitor:
-    """All accumulators of one replication."""
+    """All accumulators of one replication, by (series, scope); series names: sim.model.series."""
 
     def __init__(self, n_days: int):
         self.n_days = n_days
-        # arrays of C doubles: 8 bytes a day per series, a quarter of a list of floats
-        self._series: dict[tuple[str, str], array] = defaultdict(lambda: array("d", bytes(8 * (n_days + 1))))
+        self._series = _Days(n_days)
         self._levels: list[Level] = []
 
     def count(self, series: str, scope: str, t: float, value: float = 1.0) -> None:

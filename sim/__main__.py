@@ -1,0 +1,5 @@
+"""`python -m sim` is `icsim`."""
+
+from .cli import main
+
+main()

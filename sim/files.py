@@ -1,0 +1,60 @@
+"""Writing files so that nothing is ever half-written: one atomic write, one staged folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import InputError
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse to overwrite: a published figure must keep pointing at the run that made it."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: output folder already exists and is not empty; choose another --out")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write `data` to a temporary file beside `path`, flush it to disk and rename it into place:
+    a reader (or a kill) sees the old file or the whole new one, never part of it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def staged(out: Path, replace: bool = False):
+    """A private staging folder beside `out`, renamed to `out` when the block succeeds.
+
+    `out` must not exist or be empty, unless `replace` (a folder that is always regenerated,
+    such as a report's charts), when an existing one is removed just before the rename."""
+    out = Path(out)
+    if not replace:
+        check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
+        yield staging
+        if out.is_dir() and replace:
+            shutil.rmtree(out)
+        elif out.exists():
+            out.rmdir()  # empty (checked above)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,98 @@
+"""A census: who is where at the start of a run (today's position), read from or written to CSV.
+
+The file has no person identifiers: one row per person, `place,site,days_so_far`.
+
+    place           where the person is now                                   days_so_far since
+    acute           in an acute bed, not yet on a waiting list for P1-P3      admission
+    awaiting_p1     in an acute bed, referred, awaiting reablement            referral (joining the list)
+    awaiting_p2     in an acute bed, referred, awaiting a short-term bed      referral
+    awaiting_p3     in an acute bed, referred, awaiting a care-home placement referral
+    home_ward       on the Home Ward                                          start of the Home Ward stay
+    reablement      in a reablement episode                                   start of the episode
+    short_term_bed  in a short-term bed at `site` (required)                  admission to the bed
+
+`site` is empty except for `short_term_bed` (a bed site of the scenario) and, optionally, for
+`awaiting_p2` (the site wanted, when the scenario's site_choice is "preferred"). Lines starting
+with `#` are comments. docs/data-contract.md ("Census") is the contract; sim/model/census.py
+puts the people into a running model and takes the census of a simulated one.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..files import write_atomic
+
+COLUMNS = ("place", "site", "days_so_far")
+PLACES = (
+    "acute", "awaiting_p1", "awaiting_p2", "awaiting_p3", "home_ward", "reablement", "short_term_bed",
+)  # fmt: skip
+SITED = {"short_term_bed": "required", "awaiting_p2": "optional"}
+
+
+@dataclass(frozen=True)
+class CensusRow:
+    place: str
+    site: str | None
+    days_so_far: float
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and writing
+
+
+def read_census(path: str | Path, scenario) -> list[CensusRow]:
+    """The census rows, validated against the scenario (its bed sites). Raises InputError:
+    one line naming the file, the row (line number), the bad value and what was expected."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: census file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: census file not readable: {exc}") from None
+    sites = list(scenario.beds.sites)
+    lines = [
+        (n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.startswith("#")
+    ]
+    if not lines:
+        raise InputError(f"{path}: empty census; expected a header line {','.join(COLUMNS)}")
+    header_line, header = lines[0]
+    columns = [c.strip() for c in next(csv.reader([header]))]
+    if columns != list(COLUMNS):
+        raise InputError(f"{path}: line {header_line}: header {','.join(columns)!r}: expected {','.join(COLUMNS)}")
+    rows = []
+    for n, line in lines[1:]:
+        fields = [f.strip() for f in next(csv.reader([line]))]
+        where = f"{path}: line {n}"
+        if len(fields) != len(COLUMNS):
+            raise InputError(f"{where}: {len(fields)} fields: expected {len(COLUMNS)} ({','.join(COLUMNS)})")
+        place, site, days = fields
+        if place not in PLACES:
+            raise InputError(f"{where}: place = {place!r}: expected one of {', '.join(PLACES)}")
+        need = SITED.get(place)
+        if site and need is None:
+            raise InputError(f"{where}: site = {site!r}: expected empty for place {place}")
+        if not site and need == "required":
+            raise InputError(f"{where}: site = '': expected a bed site for place {place} ({', '.join(sites)})")
+        if site and site not in sites:
+            raise InputError(f"{where}: site = {site!r}: expected a bed site of the scenario ({', '.join(sites)})")
+        try:
+            value = float(days)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise InputError(f"{where}: days_so_far = {days!r}: expected a number of days >= 0")
+        rows.append(CensusRow(place, site or None, value))
+    return rows
+
+
+def write_census(rows: list[CensusRow], path: str | Path, comment: str = "") -> None:
+    lines = [f"# {c}" if c else "#" for c in comment.splitlines()] if comment else []
+    lines.append(",".join(COLUMNS))
+    lines += [f"{r.place},{r.site or ''},{r.days_so_far:.4f}" for r in rows]
+    write_atomic(Path(path), "\n".join(lines) + "\n")
