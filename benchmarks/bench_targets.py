@@ -12,6 +12,7 @@ Targets (issue 5), on the 2-core development machine, shipped baseline scenario:
   4. people/s per core >= 50% of a minimal plain-SimPy model of the same pathways
      (benchmarks/reference_simpy.py);
   5. 2 workers >= 1.7x faster than 1 on the 100-replication run.
+  6. (issue 11) `icsim --help` and `icsim <command> --help` <= 3x `python -c "import numpy"`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,6 +95,16 @@ def cli_run(args: list[str]) -> tuple[float, float]:
     return wall, peak / 2**20
 
 
+def median_seconds(command: list[str], repeats: int = 7) -> float:
+    """Median wall time of a short command (a process start each time)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def row(name: str, figure: str, target: str, met: bool | None) -> None:
     verdict = "" if met is None else ("met" if met else "MISSED")
     print(f"{name:<52} {figure:>16}   {target:<18} {verdict}")
@@ -134,6 +146,12 @@ def main() -> None:
         row("   peak memory, process tree (MB)", f"{peak_10:.0f}", "<= 1024", peak_10 <= 1024)
         row("   peak memory 10 years / 1 year", f"{peak_10 / peak_2:.2f}", "flat (~1)", None)
     row(f"   peak memory, {n} x 1 year, 2 workers (MB)", f"{peak_2:.0f}", "", None)
+    numpy_s = median_seconds([sys.executable, "-c", "import numpy"])
+    row("6. python -c 'import numpy' (s, median of 7)", f"{numpy_s:.3f}", "", None)
+    for args in (["--help"], ["run", "--help"], ["compare", "--help"], ["plan", "--help"]):
+        seconds = median_seconds([str(ICSIM), *args])
+        row(f"   icsim {' '.join(args)} (s) / import numpy", f"{seconds:.3f} = {seconds / numpy_s:.1f}x", "<= 3x",
+            seconds <= 3 * numpy_s)
 
 
 if __name__ == "__main__":
