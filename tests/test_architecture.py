@@ -133,15 +133,22 @@ def test_cli_holds_no_logic():
     assert len(lines) <= 300, f"sim/cli.py has {len(lines)} lines; a shell parses, calls a workflow and prints"
 
 
-def test_help_imports_no_science():
-    """`icsim run --help` answers without importing the model's libraries (typer needs pydantic)."""
+@pytest.mark.parametrize("args, choices", [
+    (["--help"], []),
+    (["run", "--help"], ["<local|dask>"]),
+    (["plan", "--help"], ["<beds|reablement>", "<target|cost>"]),
+])
+def test_help_imports_no_science_and_shows_allowed_values(args, choices):
+    """`icsim ... --help` answers without importing the model's libraries (typer itself needs
+    pydantic), and allowed values survive in the help text."""
     probe = (
-        "import sys; sys.argv = ['icsim', 'run', '--help']\n"
+        f"import sys; sys.argv = ['icsim', *{args!r}]\n"
         "from sim.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'simpy', 'matplotlib', 'dask') if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert "<local|dask>" in out, out
+    for choice in choices:
+        assert choice in out, out
     assert out.strip().splitlines()[-1] == "HEAVY []", out

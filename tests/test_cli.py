@@ -303,3 +303,15 @@ def test_run_help_lists_the_options(calls):
     assert done.returncode == 0
     for option in ("--replications", "--seed", "--years", "--workers", "--out", "--quiet"):
         assert option in done.stdout, option
+
+
+def test_python_m_sim_and_library_names_work_from_any_folder(tmp_path):
+    """`python -m sim` is `icsim`; a library name needs no checkout (cwd outside the repository)."""
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", "homefirst"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "valid. 'homefirst'" in done.stdout
+    done = subprocess.run([str(ICSIM), "run", "no_such_scenario", "--out", str(tmp_path / "x")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert_one_error_line(done, "no_such_scenario", "baseline", "homefirst")
+    assert not (tmp_path / "x").exists()
