@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 
 from ..errors import InputError
 from ..experiment.kpis import FAN_KPIS, KPI_BY_ID, PROGRAMME_KPIS, WEEKLY_KPIS
@@ -168,7 +169,9 @@ class Charts:
     def add(self, slug: str, figure, alt: str) -> str:
         png, svg = io.BytesIO(), io.BytesIO()
         figure.savefig(png, format="png", dpi=100)
-        figure.savefig(svg, format="svg")
+        # no drawing date and a fixed id salt: the same folder gives the same SVG bytes every time
+        with rc_context({"svg.hashsalt": "icsim"}):
+            figure.savefig(svg, format="svg", metadata={"Date": None})
         chart = Chart(f"{len(self.items) + 1:02d}-{slug}", png.getvalue(), svg.getvalue(), alt)
         self.items.append(chart)
         data = base64.b64encode(chart.png).decode("ascii")
