@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from sim.experiment.kpis import replication_kpis
 from sim.inputs.loading import load_scenario, scenario_from_dict
 from sim.inputs.scenario import WEEKDAYS, Scenario
+from sim.model.series import check
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "scenarios" / "baseline.toml"
@@ -217,8 +219,55 @@ def kpi_values(output, scenario: Scenario) -> dict[tuple[str, str], float]:
 
 
 def window_sum(output, scenario: Scenario, series: str, scope: str = "total") -> float:
-    """Sum of a daily series over the reported days [warmup, end) (0 if never recorded)."""
-    values = output.daily.get((series, scope))
+    """Sum of a daily series over the reported days [warmup, end) (0 if never recorded; a series
+    name the model does not declare is a KeyError, so a typo cannot pass as a sum of zeros)."""
+    values = output.daily.get((check(series), scope))
     if values is None:
         return 0.0
     return float(values[scenario.run.warmup_days : scenario.end_day].sum())
+
+
+# -- a synthetic cost table ------------------------------------------------------------------
+
+
+def cost_item(value, low=None, high=None, unit="bed_day", price_year="2024/25", index="nhscii", source="test source"):
+    """One unit cost (low = high = value unless given)."""
+    return {
+        "value": value, "low": value if low is None else low, "high": value if high is None else high,
+        "unit": unit, "price_year": price_year, "index": index, "source": source,
+    }
+
+
+def cost_table(**overrides) -> dict:
+    """A simple cost table in round numbers, target 2024/25 (index levels 120 -> 124.8, so a
+    2023/24 price is inflated by exactly 1.04), for `sim.inputs.costs.costs_from_dict`."""
+    levels = {"2023/24": 120.0, "2024/25": 124.8}
+    data = {
+        "target_price_year": "2024/25",
+        "indices": {"nhscii": {"source": "t", "levels": dict(levels)}, "pss": {"source": "t", "levels": dict(levels)}},
+        "costs": {
+            "acute_nctr_bed_day": cost_item(100.0, 50.0, 200.0),
+            "nel_admission": cost_item(1000.0, unit="admission"),
+            "ic_bed_day": cost_item(300.0),
+            "care_home_week": cost_item(700.0, unit="care_home_week", index="pss"),
+            "homecare_hour": cost_item(20.0, unit="homecare_hour", index="pss"),
+            "funded_bed_day": cost_item(400.0, unit="funded_bed_day"),
+            "reablement_place_day": cost_item(50.0, unit="reablement_place_day", index="pss"),
+            "virtual_ward_place_day": cost_item(80.0, unit="virtual_ward_place_day"),
+        },
+        "assumptions": {
+            "care_home_stay_years": {"value": 2.0, "unit": "years", "source": "t"},
+            "homecare_package_weeks": {"value": 52.0, "unit": "weeks", "source": "t"},
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def toml_text(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
+    """A dict of tables, strings and numbers written as TOML (every key quoted), e.g. a
+    `cost_table()` to pass to the command line's --costs."""
+    lines = [f"[{'.'.join(json.dumps(k) for k in path)}]"] if path else []
+    lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
+    tables = [toml_text(v, (*path, k)) for k, v in data.items() if isinstance(v, Mapping)]
+    return "\n".join(lines + tables) + "\n"

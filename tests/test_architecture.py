@@ -144,11 +144,12 @@ def test_help_imports_no_science_and_shows_allowed_values(args, choices):
     probe = (
         f"import sys; sys.argv = ['icsim', *{args!r}]\n"
         "from sim.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "code = 0\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    code = stop.code or 0\n"
         "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'simpy', 'matplotlib', 'dask') if m in sys.modules)\n"
-        "print('HEAVY', heavy)\n"
+        "print('EXIT', code, 'HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     for choice in choices:
         assert choice in out, out
-    assert out.strip().splitlines()[-1] == "HEAVY []", out
+    assert out.strip().splitlines()[-1] == "EXIT 0 HEAVY []", out  # the help was shown (exit 0), not a usage error

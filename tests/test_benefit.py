@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import cost_item as item
+from helpers import cost_table as table
 
 from sim.errors import InputError
 from sim.experiment.benefit import benefit, run_rate
@@ -17,6 +19,11 @@ from sim.inputs.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 NAN = math.nan
 
 # -- synthetic inputs ------------------------------------------------------------------------
+
+# The cost table is helpers.cost_table(), in round numbers and the target price year 2024/25:
+# acute NCTR bed day £100 (low £50, high £200), admission £1,000, IC bed day £300, care-home
+# week £700, home-care hour £20, funded bed day £400, reablement place day £50, virtual-ward
+# place day £80; care-home stay 2 years, home-care package 52 weeks.
 
 # A baseline with every KPI the benefit layer reads (one value, same in every replication).
 BASE = {
@@ -40,38 +47,6 @@ def reps(values: dict, n: int = 1) -> pd.DataFrame:
         for r, value in enumerate(per_rep):
             rows.append((r, kpi, scope, "u", float(value)))
     return pd.DataFrame(rows, columns=["replication", "kpi", "scope", "unit", "value"])
-
-
-def item(value, low=None, high=None, unit="bed_day", price_year="2024/25", index="nhscii", source="test source"):
-    return {
-        "value": value, "low": value if low is None else low, "high": value if high is None else high,
-        "unit": unit, "price_year": price_year, "index": index, "source": source,
-    }
-
-
-def table(**overrides) -> dict:
-    """A simple cost table in round numbers, target 2024/25 (index levels 120 -> 124.8)."""
-    levels = {"2023/24": 120.0, "2024/25": 124.8}
-    data = {
-        "target_price_year": "2024/25",
-        "indices": {"nhscii": {"source": "t", "levels": dict(levels)}, "pss": {"source": "t", "levels": dict(levels)}},
-        "costs": {
-            "acute_nctr_bed_day": item(100.0, 50.0, 200.0),
-            "nel_admission": item(1000.0, unit="admission"),
-            "ic_bed_day": item(300.0),
-            "care_home_week": item(700.0, unit="care_home_week", index="pss"),
-            "homecare_hour": item(20.0, unit="homecare_hour", index="pss"),
-            "funded_bed_day": item(400.0, unit="funded_bed_day"),
-            "reablement_place_day": item(50.0, unit="reablement_place_day", index="pss"),
-            "virtual_ward_place_day": item(80.0, unit="virtual_ward_place_day"),
-        },
-        "assumptions": {
-            "care_home_stay_years": {"value": 2.0, "unit": "years", "source": "t"},
-            "homecare_package_weeks": {"value": 52.0, "unit": "weeks", "source": "t"},
-        },
-    }
-    data.update(overrides)
-    return data
 
 
 def rows(frame: pd.DataFrame) -> dict[str, pd.Series]:

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import baseline, modify
 
 from sim.inputs.loading import load_scenario
 from sim.model.calendar import Calendar, poisson_arrival_times
@@ -14,12 +15,23 @@ NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # Mon..Sun, 
 
 
 def test_rate_on_a_given_day_is_base_times_month_times_weekday_times_growth():
-    cal = Calendar(BASELINE)
-    a = BASELINE.arrivals
-    date = dt.date(2026, 1, 5)  # a Monday in January, 279 days after the 2025-04-01 start
-    day = int(BASELINE.time_of(date))
-    expected = a.rate_per_day * a.monthly_factors[0] * a.weekday_factors[0] * (1 + a.annual_growth) ** (279 / 365)
-    assert math.isclose(cal.front_door_rates()[day], expected, rel_tol=1e-12)
+    """A synthetic demand pattern in round numbers (only January, February, Monday and Tuesday
+    differ from 1), so each day's rate is worked by hand and a month or weekday read one place
+    off, or growth counted from the wrong day, gives another number."""
+    months = [1.2, 0.8] + [1.0] * 10  # Jan 1.2, Feb 0.8: mean 1
+    weekdays = [1.4, 0.6] + [1.0] * 5  # Mon 1.4, Tue 0.6: mean 1
+    scenario = modify(baseline(), {"arrivals": {
+        "rate_per_day": 100.0, "monthly_factors": months, "weekday_factors": weekdays, "annual_growth": 0.1,
+    }})  # start 2025-04-01 after a 180-day warm-up
+    rates = Calendar(scenario).front_door_rates()
+    expected = {
+        dt.date(2026, 1, 5): 100 * 1.2 * 1.4 * 1.1 ** (279 / 365),  # Monday, 279 days after the start: ≈ 180.696
+        dt.date(2026, 2, 3): 100 * 0.8 * 0.6 * 1.1 ** (308 / 365),  # Tuesday, 308 days after: ≈ 52.021
+        dt.date(2025, 1, 7): 100 * 1.2 * 0.6 * 1.1 ** (-84 / 365),  # Tuesday in the warm-up, 84 days before: ≈ 70.438
+    }
+    for date, rate in expected.items():
+        assert math.isclose(rates[int(scenario.time_of(date))], rate, rel_tol=1e-12), date
+    assert rates[int(scenario.time_of(dt.date(2026, 1, 5)))] == pytest.approx(180.696, abs=5e-4)
 
 
 def test_leave_time_is_immediate_when_every_day_accepts():

@@ -1,7 +1,8 @@
 """Scenario comparison: common random numbers make paired differences exact and tight."""
 
 import numpy as np
-from helpers import baseline, modify
+import pytest
+from helpers import baseline, cost_item, cost_table, modify, toml_text
 from scipy import stats
 
 from sim.experiment.compare import compare
@@ -52,9 +53,11 @@ def test_scenarios_are_run_with_the_baseline_run_settings():
 
 
 def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp_path):
-    """+40 beds at the least-used site: the beds cost 40 × 365 × the funded bed-day cost
-    (≈ £8m a year) whether used or not, while the most the extra beds could save is the P2
-    queue's acute bed days (≈ 10 people waiting × 365 × ≈ £430 ≈ £1.6m): net must be negative."""
+    """+40 beds at the least-used site, priced with a synthetic cost table (--costs) in which a
+    funded bed day costs £600 (low £500, high £700) and an acute bed day £100 (high £200): the
+    beds cost 40 × 365 = 14,600 bed days × £600 = £8,760,000 a year (low £7,300,000, high
+    £10,220,000) whether used or not, while the most the extra beds could save is the P2
+    queue's acute bed days (≈ 10 people waiting × 365 × £200 ≈ £0.7m): net must be negative."""
     import json
     import subprocess
     import sys
@@ -67,10 +70,14 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     extra.write_text(
         f'extends = "{baseline_file}"\n[meta]\nname = "beds_plus_40"\n[beds.sites.hub_6]\nbeds = 62\n'
     )
+    costs = cost_table()
+    costs["costs"]["funded_bed_day"] = cost_item(600.0, 500.0, 700.0, unit="funded_bed_day")
+    (tmp_path / "costs.toml").write_text(toml_text(costs))
     out = tmp_path / "cmp"
     icsim = str(Path(sys.executable).parent / "icsim")
     subprocess.run(
-        [icsim, "compare", "scenarios/baseline.toml", str(extra), "-n", "3", "--years", "0.5", "--out", str(out), "-q"],
+        [icsim, "compare", "scenarios/baseline.toml", str(extra), "-n", "3", "--years", "0.5", "--out", str(out), "-q",
+         "--costs", str(tmp_path / "costs.toml")],
         check=True,
     )
     names = {p.name for p in out.iterdir()}
@@ -81,7 +88,8 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     assert funded.delta == 40
     benefit = pd.read_csv(out / "benefit.csv").set_index("component")
     assert benefit.loc["net", "central"] < 0 and benefit.loc["net", "high"] < 0
-    assert benefit.loc["funded_capacity_beds", "central"] < -7e6
+    beds = benefit.loc["funded_capacity_beds"]
+    assert (beds["low"], beds["central"], beds["high"]) == pytest.approx((-7_300_000, -8_760_000, -10_220_000))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenarios"]["beds_plus_40"]["beds"]["sites"]["hub_6"]["beds"] == 62
-    assert manifest["costs"]["target_price_year"]
+    assert manifest["costs"]["costs"]["funded_bed_day"]["value"] == 600.0  # the table given is the one recorded

@@ -15,6 +15,7 @@ from sim.errors import InputError
 from sim.inputs.loading import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.model import front_door
+from sim.model.calendar import Calendar
 from sim.model.system import System
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,14 +55,49 @@ def test_demand_in_year_ten_is_the_projection_ratio_times_year_one():
     assert totals[1] / totals[0] == pytest.approx(expected, rel=0.006)
 
 
-def test_population_growth_on_a_date_by_hand():
-    """On 1 July 2030 the demand multiplier is index(mid-2030) / index(1 April 2026)."""
-    scenario = load_scenario(BLUEPRINT)
-    system = System(scenario, seed=1, replication=0)
-    day = int(scenario.time_of(dt.date(2030, 7, 1)))
-    month = np.asarray(scenario.arrivals.monthly_factors)[6]
-    growth = system.calendar.season_growth[day] / month
-    assert growth == pytest.approx(index_by_hand(dt.date(2030, 7, 1)) / index_by_hand(dt.date(2026, 4, 1)), rel=1e-9)
+POPULATION_CSV = """year,age_band,variant,population,source
+2024,65-74,principal,1000,t
+2024,75+,principal,600,t
+2025,65-74,principal,1100,t
+2025,75+,principal,600,t
+2026,65-74,principal,1100,t
+2026,75+,principal,700,t
+2024,65-74,high,5000,t
+2024,75+,high,5000,t
+2025,65-74,high,5000,t
+2025,75+,high,9000,t
+2026,65-74,high,5000,t
+2026,75+,high,9000,t
+"""
+
+
+def test_population_growth_on_a_date_by_hand(tmp_path):
+    """A synthetic projection in round numbers, rates 100 and 200 per 1,000: the demand index
+    (sum of population × rate) is 100 × 1,000 + 200 × 600 = 220,000 at mid-2024, 230,000 at
+    mid-2025 and 250,000 at mid-2026, linear in between (365 days each); the "high" rows must
+    be ignored. The run starts on 1 July 2025 (index 230,000) after a 184-day warm-up, so k days
+    after 1 July 2025 the multiplier is (230,000 + 20,000 k / 365) / 230,000
+    = (83,950,000 + 20,000 k) / 83,950,000, and k days after 1 July 2024 (in the warm-up) it is
+    (220,000 + 10,000 k / 365) / 230,000 = (80,300,000 + 10,000 k) / 83,950,000."""
+    (tmp_path / "pop.csv").write_text(POPULATION_CSV)
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'extends = "{ROOT / "scenarios" / "baseline.toml"}"\n'
+        "[run]\nstart_date = 2025-07-01\nwarmup_days = 184\nyears = 1.0\n"
+        f"[arrivals]\nannual_growth = 0.0\nmonthly_factors = {[1.0] * 12}\n"
+        '[arrivals.population]\nfile = "pop.csv"\nvariant = "principal"\n'
+        'rates_per_1000 = { "65-74" = 100.0, "75+" = 200.0 }\n'
+    )
+    scenario = load_scenario(path)
+    growth = Calendar(scenario).season_growth
+    expected = {
+        dt.date(2025, 7, 1): 1.0,  # the start date
+        dt.date(2025, 12, 31): 87_610_000 / 83_950_000,  # k = 183: + 3,660,000 → ≈ 1.043597
+        dt.date(2026, 6, 30): 91_230_000 / 83_950_000,  # k = 364: + 7,280,000 → ≈ 1.086718 (the last day)
+        dt.date(2025, 1, 1): 82_140_000 / 83_950_000,  # warm-up, k = 184 from mid-2024: ≈ 0.978439
+    }
+    for date, want in expected.items():
+        assert growth[int(scenario.time_of(date))] == pytest.approx(want, rel=1e-12), date
 
 
 def write(tmp_path: Path, population: str, growth: str = "0.0", csv_text: str | None = None) -> Path:

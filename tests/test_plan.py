@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import math
@@ -11,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import BASELINE_PATH, baseline, mmc_beds_scenario
+from helpers import BASELINE_PATH, baseline, cost_item, cost_table, mmc_beds_scenario, modify
 
 from sim.errors import InputError
 from sim.experiment.plan import _yearly_cost, current_capacity, parse_target, plan, with_capacity
-from sim.inputs.costs import costs_from_dict, load_costs
+from sim.inputs.costs import costs_from_dict
 
 
 def erlang_wait(servers: int, offered: float, mean_los: float) -> float:
@@ -69,13 +70,21 @@ def test_overloaded_service_is_flagged():
 
 
 def test_beds_are_shared_over_sites_in_proportion():
-    """Baseline sites hold 190 beds; 209 beds (×1.1) give each site its beds × 1.1 rounded by
-    largest remainder: every site within one bed of its exact share, total exactly 209."""
-    base = baseline()
-    planned = with_capacity(base, "beds", 209)
-    assert current_capacity(planned, "beds") == 209
-    for name, site in base.beds.sites.items():
-        assert abs(planned.beds.sites[name].beds - site.beds * 209 / 190) < 1
+    """Sites of 4, 2 and 3 beds (9) given 17: exact shares 17/9 × (4, 2, 3) = 7.556, 3.778,
+    5.667. Whole beds first (7 + 3 + 5 = 15), then the 2 left go to the largest remainders,
+    0.778 (b) and 0.667 (c): 7, 4, 6 = 17 exactly. (Rounding each share would give 8, 4, 6 = 18;
+    giving the spare beds to the first sites would give 8, 4, 5.) Dated changes are dropped."""
+    site = {"capacity_schedule": [], "los_multiplier": 1.0}
+    base = modify(baseline(), {"beds.sites": {
+        "a": {**site, "beds": 4, "referral_share": 0.5, "capacity_schedule": [{"date": dt.date(2025, 6, 1), "capacity": 6}]},
+        "b": {**site, "beds": 2, "referral_share": 0.25},
+        "c": {**site, "beds": 3, "referral_share": 0.25},
+    }})
+    assert current_capacity(base, "beds") == 9
+    planned = with_capacity(base, "beds", 17)
+    assert {name: s.beds for name, s in planned.beds.sites.items()} == {"a": 7, "b": 4, "c": 6}
+    assert current_capacity(planned, "beds") == 17
+    assert all(s.capacity_schedule == () for s in planned.beds.sites.values())
     assert with_capacity(base, "reablement", 450).reablement.capacity == 450
 
 
@@ -123,36 +132,46 @@ def test_cli_plan_bad_years_is_one_line_error(tmp_path):
 
 
 def test_cost_mode_picks_the_cheapest_capacity_meeting_the_target():
-    """Cost mode: yearly cost = places × 365 × £/place-day + acute bed days waiting a year ×
-    £/NCTR bed day (central costs). Worked by hand from evaluations.csv's columns, the chosen
-    capacity is the cheapest among the candidates meeting the target, and never below the
-    least capacity meeting it (which target mode returns)."""
-    from sim.inputs.costs import load_costs
-
-    costs = load_costs(Path(__file__).resolve().parents[1] / "scenarios" / "costs" / "default.toml")
-    place_day, bed_day = costs.item("funded_bed_day").central, costs.item("acute_nctr_bed_day").central
-    scenario = mmc_beds_scenario(2.0, 22, 10.0, years=1, warmup_days=200, replications=8)
+    """Cost mode: yearly cost = places × 365 × £/place-day + acute bed days waiting a week ×
+    365/7 × £/NCTR bed day (central costs). A synthetic cost table makes the trade-off real: a
+    funded bed day at £100, a waiting acute bed day at £400. Today's 21 beds miss
+    "p2_wait_days <= 3" (Erlang C: Wq(21) = 7.6 d), so the search runs up to the 30-bed ceiling
+    and prices every capacity from the least meeting the target up to 30. Erlang C: the mean
+    queue Lq = λ Wq is 5.6 at 22 beds and 1.5 at 24, so two beds more (2 × 365 × £100 = £73,000)
+    save about 4.1 × 365 × £400 ≈ £600,000 of waiting: the cheapest capacity lies above the
+    least meeting the target. Each candidate's cost is worked by hand from its row of
+    evaluations, and the chosen capacity is the cheapest of those meeting the target."""
+    data = cost_table()
+    data["costs"]["funded_bed_day"] = cost_item(100.0, unit="funded_bed_day")
+    data["costs"]["acute_nctr_bed_day"] = cost_item(400.0)
+    costs = costs_from_dict(data)
+    scenario = mmc_beds_scenario(2.0, 21, 10.0, years=1, warmup_days=200, replications=8)
     target = parse_target("p2_wait_days <= 3")
     least, _ = plan(scenario, "beds", target, 0.5, max_capacity=30)
     cheapest, evaluations = plan(scenario, "beds", target, 0.5, objective="cost", costs=costs, max_capacity=30)
-    by_hand = evaluations["capacity"] * 365 * place_day + evaluations["waiting_bed_days_per_week"] * 365 / 7 * bed_day
+    by_hand = evaluations["capacity"] * 365 * 100.0 + evaluations["waiting_bed_days_per_week"] * 365 / 7 * 400.0
     assert evaluations["yearly_cost"].to_numpy() == pytest.approx(by_hand.to_numpy(), rel=1e-12)
     meeting = evaluations[evaluations["probability_target_met"] >= 0.5]
-    chosen = cheapest.iloc[0]["capacity"]
-    assert chosen >= least.iloc[0]["capacity"]
+    assert len(meeting) >= 5  # the choice is made among several priced candidates
+    chosen, fewest = cheapest.iloc[0]["capacity"], least.iloc[0]["capacity"]
+    assert chosen > fewest
     assert meeting.set_index("capacity").loc[chosen, "yearly_cost"] == meeting["yearly_cost"].min()
 
 
 def test_cost_mode_prices_as_the_benefit_does_with_the_cost_files_overrides():
     """A cost file's `use` (component -> cost item) applies to the plan's yearly cost as it does
-    to the benefit: one cost table, one price for an acute bed day waiting."""
-    default = load_costs()
-    data = default.file.model_dump(mode="python")
-    excess = dict(data["costs"]["acute_nctr_bed_day"], value=250.0, low=200.0, high=300.0)
-    data["costs"]["acute_excess_bed_day"] = excess
+    to the benefit: one cost table, one price for an acute bed day waiting. In the synthetic
+    table an acute bed day costs £100; an override item of £250 at 2023/24 prices is inflated by
+    124.8 / 120 = 1.04 to £260. No places and 7 bed days a week waiting = 365 bed days a year:
+    365 × £260 = £94,900 with the override, 365 × £100 = £36,500 without. Places: 10 beds ×
+    365 × £400 (funded bed day); 10 reablement places × 365 × £50 (place day)."""
+    data = cost_table()
+    data["costs"]["acute_excess_bed_day"] = cost_item(250.0, 200.0, 300.0, price_year="2023/24")
+    plain = costs_from_dict(data)
     data["use"] = {"acute_nr2r_bed_days": "acute_excess_bed_day"}
-    costs = costs_from_dict(data)
-    factor = costs.item("acute_excess_bed_day").central / 250.0  # inflation to the target price year
-    # no places, 7 bed days a week waiting: 365 bed days a year at the overriding £250 (inflated)
-    assert _yearly_cost("beds", 0, 7.0, costs) == pytest.approx(365 * 250.0 * factor)
-    assert _yearly_cost("beds", 0, 7.0, costs) != pytest.approx(_yearly_cost("beds", 0, 7.0, default))
+    overridden = costs_from_dict(data)
+    assert overridden.unit_cost("acute_nr2r_bed_days").central == pytest.approx(260)  # as the benefit prices it
+    assert _yearly_cost("beds", 0, 7.0, overridden) == pytest.approx(94_900)
+    assert _yearly_cost("beds", 0, 7.0, plain) == pytest.approx(36_500)
+    assert _yearly_cost("beds", 10, 0.0, overridden) == pytest.approx(1_460_000)
+    assert _yearly_cost("reablement", 10, 0.0, overridden) == pytest.approx(182_500)

@@ -4,6 +4,7 @@ Chromium (no broken images, a screenshot in test-artifacts/, basic accessibility
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.outputs.display import money
 from sim.outputs.report import SECTIONS, charts_dir, fmt, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +100,20 @@ class Page(HTMLParser):
             self.title += data
 
 
+def test_figures_are_written_as_stated():
+    """How a figure is written, by hand: the checks below compare report cells with
+    fmt(value from the CSV), so fmt itself must be right. Proportions as a percentage to one
+    decimal; other units to one decimal below 1,000 and whole, with thousands separators,
+    from 1,000; "–" when undefined; money a year in £m to two decimals."""
+    assert fmt(0.8768, "proportion") == "87.7%"
+    assert fmt(12.345, "days") == "12.3"
+    assert fmt(999.94, "people") == "999.9"
+    assert fmt(1234.6, "people") == "1,235"
+    assert fmt(-2500.2, "beds") == "-2,500"
+    assert fmt(float("nan"), "days") == fmt(None, "days") == fmt(math.inf, "days") == "–"
+    assert money(8_760_000) == "£8.76m" and money(1_234_567) == "£1.23m" and money(float("nan")) == "–"
+
+
 def test_compare_report_has_every_section_and_embedded_charts(folders, compare_report):
     page = Page(compare_report.read_text())
     titles = [t for level, t in page.headings if level == 2]
@@ -153,6 +169,18 @@ def test_report_of_a_multi_year_run_draws_fans(folders, tmp_path):
     page = Page(write_report(run, tmp_path / "r.html").read_text())
     fans = [i for i in page.images if "-fan-" in i.get("data-chart", "")]
     assert len(fans) >= 4 and all(i["alt"].startswith("Fan chart of") for i in fans)
+
+
+def test_the_same_folder_gives_the_same_report_bytes_in_another_process(folders, tmp_path):
+    """Charts carry no drawing date and no per-process random ids: reports diff cleanly."""
+    written = []
+    for k in (1, 2):  # two processes: matplotlib salts SVG ids per process unless told not to
+        out = tmp_path / f"r{k}.html"
+        done = icsim("report", str(folders["run"]), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        written.append({p.name: p.read_bytes() for p in charts_dir(out).iterdir()})
+    assert written[0].keys() == written[1].keys() and len(written[0]) > 10
+    assert [n for n in written[0] if written[0][n] != written[1][n]] == []
 
 
 @pytest.mark.parametrize("make", ["empty", "not_a_folder", "manifest_only", "bad_json", "unfinished"])

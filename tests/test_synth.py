@@ -8,10 +8,20 @@ import math
 import pandas as pd
 
 from sim.calibrate.observed import OBSERVABLE, observed_kpis
-from sim.calibrate.synth import EPISODE_COLUMNS, SPELL_COLUMNS, synthesize
+from sim.calibrate.synth import synthesize
 from sim.experiment.kpis import replication_kpis
 from sim.inputs.loading import load_scenario
 from sim.model import simulate
+
+# The data contract (docs/data-contract.md), written out here rather than taken from the writer.
+SPELL_COLUMNS = ["spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site"]
+EPISODE_COLUMNS = [
+    "episode_id", "person_id", "service", "site", "source", "referral_ts", "start_ts", "end_ts", "outcome",
+    "care_hours_start", "care_hours_end",
+]
+SERVICES = {"reablement", "bed", "home_ward"}
+SOURCES = {"hospital_discharge", "front_door", "community"}
+OUTCOMES = {"home", "home_with_care", "long_term_care", "readmitted", "died"}
 
 
 def _read(folder):
@@ -49,6 +59,9 @@ def test_censoring_and_identifiers(tmp_path):
     assert still_in.sum() > 100  # people in hospital at the extract date are right-censored ...
     assert spells.loc[still_in, "pathway"].isna().all()  # ... with no pathway yet
     assert spells.loc[~still_in, "pathway"].isin(["P0", "P1", "P2", "P3", "died"]).all()
+    assert set(episodes["service"]) == SERVICES and set(episodes["source"]) == SOURCES
+    assert set(episodes["outcome"].dropna()) <= OUTCOMES
+    assert episodes["outcome"].isna().equals(episodes["end_ts"].isna())  # blank exactly when not ended
     assert spells["spell_id"].is_unique and episodes["episode_id"].is_unique
     assert (spells["age"] >= 65).all()
 

@@ -397,19 +397,23 @@ def test_unlimited_capacity_gives_zero_waits():
     assert all(out.end_state[f"{s}.waiting"] == 0 for s in SERVICES)
 
 
-def test_pathway_share_zero_leaves_placements_unused_from_hospital():
+def test_pathway_share_zero_leaves_placements_unused_from_hospital(flow):
     """p3 = 0 (its share moved to p0): no hospital P3 discharge, placement or P3 delay on any
     day (warm-up and overflow included), while beds and reablement still refer to placements
-    (so the placement service itself still works)."""
+    (so the placement service itself still works). A series never recorded counts as all
+    zeros, so each one is first shown to be recorded, and not zero, in the baseline flow: a
+    misnamed series or scope cannot pass as "no events"."""
     base = baseline()
     shares = base.acute.pathway_shares
     scenario = modify(base, {"acute.pathway_shares": {"p0": shares.p0 + shares.p3, "p1": shares.p1, "p2": shares.p2, "p3": 0.0}})
     out = simulate(scenario, 0)
-    zeros = lambda series, scope: out.daily.get((series, scope), np.zeros(1))
-    assert not zeros("placements.starts", "hospital").any()
-    assert not zeros("placements.wait_days", "hospital").any()
-    assert not zeros("hospital.discharges", "p3").any()
-    assert not zeros("acute.delayed", "awaiting_p3").any()
+    _, baseline_outputs = flow
+    for key in (
+        ("placements.starts", "hospital"), ("placements.wait_days", "hospital"),
+        ("hospital.discharges", "p3"), ("acute.delayed", "awaiting_p3"),
+    ):
+        assert baseline_outputs[0].daily[key].sum() > 0, key
+        assert not out.daily.get(key, np.zeros(1)).any(), key
     k = kpi_values(out, scenario)
     assert k[("pathway_share_p3", "total")] == 0.0 and math.isnan(k[("p3_wait_days", "total")])
     assert window_sum(out, scenario, "placements.starts", "short_term_bed") > 0
