@@ -175,3 +175,24 @@ def test_cost_mode_prices_as_the_benefit_does_with_the_cost_files_overrides():
     assert _yearly_cost("beds", 0, 7.0, plain) == pytest.approx(36_500)
     assert _yearly_cost("beds", 10, 0.0, overridden) == pytest.approx(1_460_000)
     assert _yearly_cost("reablement", 10, 0.0, overridden) == pytest.approx(182_500)
+
+
+def test_cost_mode_answer_does_not_depend_on_todays_capacity():
+    """Candidates are simulated on common random numbers, so a capacity's yearly cost is the same
+    whatever today's capacity is, and so must be the cheapest capacity. Starting from 24 beds,
+    which already meet "p2_wait_days <= 3" (Erlang C: Wq(24) = 0.75 d), the search must still
+    price capacities above 24: a bed more costs 365 × £100 = £36,500 a year, and the waiting it
+    saves is bounded by the waiting cost at the least capacity meeting the target."""
+    data = cost_table()
+    data["costs"]["funded_bed_day"] = cost_item(100.0, unit="funded_bed_day")
+    data["costs"]["acute_nctr_bed_day"] = cost_item(400.0)
+    costs = costs_from_dict(data)
+    target = parse_target("p2_wait_days <= 3")
+    chosen = {}
+    for today in (21, 24):
+        scenario = mmc_beds_scenario(2.0, today, 10.0, years=1, warmup_days=200, replications=8)
+        found, evaluations = plan(scenario, "beds", target, 0.5, objective="cost", costs=costs, max_capacity=30)
+        chosen[today] = found.iloc[0]["capacity"]
+        meeting = evaluations[evaluations["probability_target_met"] >= 0.5]
+        assert meeting.set_index("capacity").loc[chosen[today], "yearly_cost"] == meeting["yearly_cost"].min()
+    assert chosen[24] == chosen[21] > 24

@@ -206,7 +206,7 @@ def plan(
                     lo = mid
             chosen = now + hi * step
             if objective == "cost":
-                chosen = _least_cost(at, service, target, confidence, year, chosen, high, costs, step)
+                chosen = _least_cost(at, service, confidence, year, chosen, ceiling, costs, step)
         rows.append(_plan_row(at, service, year, chosen, now, ceiling))
     evaluations = pd.concat(cache.values(), ignore_index=True).sort_values(["year", "capacity"], ignore_index=True)
     evaluations.insert(0, "service", service)
@@ -225,12 +225,20 @@ def _yearly_cost(service: str, capacity: int, waiting_bed_days_per_week: float, 
     return capacity * place_day * DAYS_PER_YEAR + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
 
 
-def _least_cost(at, service, target, confidence, year, least, high, costs, step) -> int:
-    """Among capacities from the least meeting the target up to `high` (on the search grid, at
-    most about 8 of them), the cheapest for the year."""
-    stride = step * max(1, (high - least) // step // 8)
+def _least_cost(at, service, confidence, year, least, ceiling, costs, step) -> int:
+    """The cheapest capacity for the year among those meeting the target, from the least one up.
+
+    A capacity Δ places above `least` costs Δ × 365 × (place-day cost) more and saves at most
+    the whole waiting cost at `least`, so nothing beyond least + waiting cost ÷ (365 × place-day
+    cost) can be cheaper: that bounds the search, whatever today's capacity (at most about 8
+    capacities of the search grid are simulated)."""
+    place_year = costs.unit_cost(PLACE_DAY_COMPONENT[service]).central * DAYS_PER_YEAR
+    waiting = _yearly_cost(service, 0, at(least).set_index("year").loc[year, "waiting_bed_days_per_week"], costs)
+    bounded = place_year > 0 and math.isfinite(waiting)
+    top = min(ceiling, least + math.floor(waiting / place_year)) if bounded else ceiling
+    stride = step * max(1, (top - least) // step // 8)
     best, best_cost = least, math.inf
-    for capacity in range(least, high + 1, stride):
+    for capacity in range(least, top + 1, stride):
         row = at(capacity).set_index("year").loc[year]
         if row["probability_target_met"] < confidence:
             continue
