@@ -31,7 +31,8 @@ Masks. A file counts as identical if its bytes are equal, or if they are equal a
              html-version (the "icsim version" cell and the footer's "icsim X"), html-commit (the
              "git commit" cell and the footer's "commit X"), html-seconds (values of *_seconds in
              the timings cell). Embedded chart PNGs are compared unmasked.
-  svg-date   .svg: matplotlib writes the time of drawing in <dc:date>.
+  svg-date   .svg: matplotlib writes the time of drawing in <dc:date> (icsim's reports now omit
+             it; the element is dropped on both sides).
   svg-ids    .svg: matplotlib names clip paths and markers by a hash salted with a fresh uuid4 per
              process (rcParams["svg.hashsalt"] is unset), so they differ between any two runs. Ids of
              that form (a letter and 10 hex digits) are renumbered in order of first appearance, so
@@ -154,7 +155,7 @@ class Side:
             return new
 
         if suffix == ".svg":
-            text = sub("svg-date", r"<dc:date>[^<]*</dc:date>", "<dc:date/>", data.decode())
+            text = sub("svg-date", r"\n\s*<dc:date>[^<]*</dc:date>", "", data.decode())
             ids = {old: f"id{n}" for n, old in enumerate(dict.fromkeys(SVG_ID.findall(text)))}
             text = sub("svg-ids", "|".join(ids) or "(?!)", lambda m: ids[m.group()], text)
             return text.encode(), used
