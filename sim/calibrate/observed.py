@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..experiment.kpis import replication_kpis
 from ..inputs.scenario import Scenario
+from ..model.beds import SHORT_STAY_DAYS
 from ..model.monitor import Monitor
 
 SOURCE_TO_MODEL = {"hospital_discharge": "hospital", "community": "community", "front_door": "front_door"}
@@ -20,7 +21,8 @@ OBSERVABLE = (
     ("admissions_per_week", "total"), ("home_ward_starts_per_week", "total"), ("reablement_starts_per_week", "total"),
     ("bed_los_days", "total"), ("nr2r_los_days", "total"), ("pathway_share_p0", "total"), ("pathway_share_p1", "total"),
     ("pathway_share_p2", "total"), ("pathway_share_p3", "total"), ("beds_occupied", "total"),
-    ("acute_beds_occupied", "total"), ("reablement_effectiveness_hours", "total"),
+    ("acute_beds_occupied", "total"), ("reablement_effectiveness_hours", "total"), ("p0_same_day_share", "total"),
+    ("bed_short_stay_share", "total"),
 )  # fmt: skip
 
 
@@ -49,6 +51,8 @@ def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scena
         elif pathway in ("P0", "P1", "P2", "P3") and d == d and r == r:
             p = pathway.lower()
             m.count("hospital.discharges", p, d)
+            if np.floor(d) == np.floor(r):
+                m.count("hospital.ready_day_discharges", p, d)
             m.count("hospital.nr2r_days", p, d, d - r)
             m.count("hospital.los_days", p, d, d - a)
     start = _days(episodes["start_ts"], origin)
@@ -76,6 +80,8 @@ def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scena
                 for scope in ("total", site):
                     m.count("beds.discharges", scope, e)
                     m.count("beds.los_days", scope, e, e - s)
+                    if e - s < SHORT_STAY_DAYS:
+                        m.count("beds.short_stays", scope, e)
                 model_outcome = {"home": "home", "home_with_care": "home_with_p1"}.get(outcome, outcome)
                 m.count("beds.outcomes", model_outcome, e)
     return m.arrays()

@@ -69,6 +69,9 @@ KPIS: tuple[KPI, ...] = (
     KPI("homecare_package_hours_per_year", "hours/week per year", "Weekly homecare hours of the packages people leave reablement with (0 if independent), summed over a year's episodes ending at home"),
     KPI("requests_per_week", "people/week", "Requests for a place (from any source: hospital, community, front door, short-term bed), by service: the demand a capacity meets"),
     KPI("starts_per_week", "people/week", "People starting in the service (any source), by service"),
+    KPI("p0_same_day_share", "proportion", "Share of pathway 0 discharges leaving on the calendar day they became ready to leave (no reason to reside)"),
+    KPI("bed_short_stay_share", "proportion", "Share of short-term bed discharges (all exits) after a stay of less than 27 days, by site and total"),
+    KPI("people_waiting_in_beds", "people", "Short-term beds: time-average people whose therapy has ended, by reason (process, awaiting P1, a placement or a discharge day)"),
     KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
 )
 KPI_BY_ID = {k.id: k for k in KPIS}
@@ -137,6 +140,9 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     add("bed_los_days", "total", w("beds.los_days"), w("beds.discharges"))
     for site in sites:
         add("bed_los_days", site, w("beds.los_days", site), w("beds.discharges", site))
+    add("bed_short_stay_share", "total", w("beds.short_stays"), w("beds.discharges"))
+    for site in sites:
+        add("bed_short_stay_share", site, w("beds.short_stays", site), w("beds.discharges", site))
     home = w("beds.outcomes", "home") + w("beds.outcomes", "home_with_p1")
     add("bed_home_proportion", "total", home, home + w("beds.outcomes", "long_term_care"))
 
@@ -144,6 +150,7 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     add("nr2r_los_days", "total", w.total("hospital.nr2r_days", complex_), w.total("hospital.discharges", complex_))
     for p in ("p0",) + complex_:
         add("nr2r_los_days", p, w("hospital.nr2r_days", p), w("hospital.discharges", p))
+    add("p0_same_day_share", "total", w("hospital.ready_day_discharges", "p0"), w("hospital.discharges", "p0"))
     discharges = w.total("hospital.discharges", ("p0",) + complex_)
     for p in ("p0",) + complex_:
         add(f"pathway_share_{p}", "total", w("hospital.discharges", p), discharges)
@@ -171,6 +178,9 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
         add(kpi, "total", w.total(series, reasons), w.weeks)
         for reason in reasons:
             add(kpi, reason, w(series, reason), w.weeks)
+    add("people_waiting_in_beds", "total", w.total("beds.delayed", BED_DELAY_REASONS), w.days)
+    for reason in BED_DELAY_REASONS:
+        add("people_waiting_in_beds", reason, w("beds.delayed", reason), w.days)
 
     add("permanent_care_admissions_per_year", "total", w.total("placements.starts", PLACEMENT_SOURCES), w.years)
     for source in PLACEMENT_SOURCES:

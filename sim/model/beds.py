@@ -10,6 +10,9 @@ from __future__ import annotations
 from . import front_door, placements, reablement
 
 DELAY_REASONS = ("process", "awaiting_p1", "awaiting_placement", "awaiting_discharge_day")
+# A short-term bed stay is "short" below 27 days: the length the Leeds community-bed programme
+# reports its stays against (docs/model.md, KPI bed_short_stay_share).
+SHORT_STAY_DAYS = 27
 
 
 def step_up(system, person, source: str):
@@ -67,6 +70,8 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
     for scope in ("total", site):
         m.count("beds.discharges", scope, now)
         m.count("beds.los_days", scope, now, now - admitted)
+        if now - admitted < SHORT_STAY_DAYS:
+            m.count("beds.short_stays", scope, now)
     m.count("beds.outcomes", outcome, now)
     if record is not None:
         record["end"], record["outcome"] = now, outcome

@@ -8,6 +8,8 @@ numpy (`state_free_stays`), for a readmission one at a time (`admit`). Complex d
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import beds, front_door, placements, reablement
@@ -74,6 +76,7 @@ def state_free_stays(system, a: dict[str, np.ndarray], pids: np.ndarray, times: 
     m.intervals("acute.delayed", "process", ready, can_leave)
     m.intervals("acute.delayed", "awaiting_discharge_day", can_leave, leave)
     m.count_many("hospital.discharges", "p0", leave)
+    m.count_many("hospital.ready_day_discharges", "p0", leave[np.floor(leave) == np.floor(ready)])
     m.count_many("hospital.nr2r_days", "p0", leave, leave - ready)
     m.count_many("hospital.los_days", "p0", leave, leave - t)
     m.count_many("system.left", "home", leave)
@@ -106,6 +109,8 @@ def state_free_stays(system, a: dict[str, np.ndarray], pids: np.ndarray, times: 
 def _record_discharge(system, pathway: str, admitted: float, ready: float, leave: float) -> None:
     m = system.monitor
     m.count("hospital.discharges", pathway, leave)
+    if math.floor(leave) == math.floor(ready):  # left on the calendar day they became ready
+        m.count("hospital.ready_day_discharges", pathway, leave)
     m.count("hospital.nr2r_days", pathway, leave, leave - ready)
     m.count("hospital.los_days", pathway, leave, leave - admitted)
 

@@ -28,8 +28,10 @@ SERIES: frozenset[str] = frozenset(
         "home_ward.escalations",
         "hospital.admissions", "hospital.deaths",
         "hospital.discharges", "hospital.nr2r_days", "hospital.los_days",  # by pathway, on the discharge day
+        "hospital.ready_day_discharges",  # discharges on the calendar day the person became ready, by pathway
         "acute.occupied", "acute.delayed",  # time integrals; delayed by reason
         "beds.admissions", "beds.discharges", "beds.los_days", "beds.outcomes", "beds.delayed",
+        "beds.short_stays",  # discharges after a stay shorter than SHORT_STAY_DAYS, by site and total
         "reablement.ends", "reablement.hours_end", "reablement.hours_reduction", "reablement.hours_reduction_n",
     }
 )  # fmt: skip
