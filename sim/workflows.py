@@ -78,6 +78,11 @@ def _scenario(given: str | Path | Scenario) -> tuple[Scenario, Path | None]:
     return load_scenario(path), path
 
 
+def _file(path: Path | None) -> str | None:
+    """How a scenario's file is recorded in a manifest (None: built in code)."""
+    return str(path) if path is not None else None
+
+
 def _sources(path: Path | None) -> dict[str, str]:
     return sources_for(path) if path is not None else {}
 
@@ -168,7 +173,7 @@ def run(
         if years is not None or seed is not None or replications is not None:
             loaded = loaded.with_run(years=years, seed=seed, replications=replications)
         backend, workers = backend or "local", workers or 1
-        command, scenario_file = command or sys.argv, str(path) if path is not None else None
+        command, scenario_file = command or sys.argv, _file(path)
         settings = {"sources": _sources(path)}
     if scheduler is not None and backend != "dask":
         raise InputError("--scheduler: only with --backend dask")
@@ -272,8 +277,8 @@ def compare(
     if out is not None:
         manifest_data = {
             **provenance(command or sys.argv),
-            "baseline_file": str(base_path),
-            "scenario_files": [str(p) for p in paths],
+            "baseline_file": _file(base_path),
+            "scenario_files": [_file(p) for p in paths],
             "costs_file": costs_file,
             "seed": result.baseline.seed,
             "replications": base.run.replications,
@@ -359,7 +364,7 @@ def plan(
     if out is not None:
         manifest_data = {
             **provenance(command or sys.argv),
-            "scenario_file": str(path) if path is not None else None,
+            "scenario_file": _file(path),
             "service": service,
             "target": str(goal),
             "confidence": confidence,

@@ -1,5 +1,8 @@
-"""The run folder: manifest.json, summary.csv, replications.csv, weekly.csv, yearly.csv and,
-when the run reports two or more years, fan.png.
+"""Output folders and their manifests (provenance: version, commit, time, command, platform).
+
+The run folder: manifest.json, summary.csv, replications.csv, weekly.csv, yearly.csv and,
+when the run reports two or more years, fan.png. Compare, plan and synth folders: their tables
+and manifest.json, written whole (`write_folder`).
 
 No file in a run folder is ever half-written. `icsim run` creates the folder at the start
 with run.json (the resolved scenario and run settings) and a replications/ folder that
