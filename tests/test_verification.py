@@ -339,7 +339,7 @@ def test_trace_fifo_per_site_with_preferred_sites():
 NAN_WITHOUT_EVENTS = (
     "bed_los_days", "bed_home_proportion", "nr2r_los_days", "pathway_share_p0", "pathway_share_p1",
     "pathway_share_p2", "pathway_share_p3", "p1_wait_days", "p2_wait_days", "p3_wait_days",
-    "reablement_effectiveness_hours", "community_wait_days",
+    "reablement_effectiveness_hours", "community_wait_days", "p0_same_day_share", "bed_short_stay_share",
 )  # fmt: skip
 
 
