@@ -197,6 +197,7 @@ def _scenario_with_census(tmp_path, text: str) -> Path:
         ("acute,,soon", "line 3: days_so_far = 'soon': expected a number of days >= 0"),
         ("short_term_bed,hub_9,4", "line 3: site = 'hub_9': expected a bed site of the scenario"),
         ("short_term_bed,,4", "line 3: site = '': expected a bed site for place short_term_bed"),
+        ("short_term_bed_waiting,,4", "line 3: site = '': expected a bed site for place short_term_bed_waiting"),
         ("reablement,hub_1,4", "line 3: site = 'hub_1': expected empty for place reablement"),
         ("acute,3", "line 3: 2 fields: expected 3"),
     ],
@@ -224,3 +225,72 @@ def test_census_path_is_relative_to_the_scenario_file_and_cli_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(toml)])
     assert result.exit_code == 2
     assert "line 2: place = 'icu'" in result.output
+
+
+# ------------------------------------------------------------------------------------------
+# Waiting in a short-term bed after therapy
+
+
+def _waiting_start(tmp_path, place: str, outcomes: dict) -> tuple:
+    """20 people at hub_1 in `place` for 5 days, nobody else (no demand), unlimited reablement
+    and care homes, every day a discharge day, no placement delay: one month from a census."""
+    data = baseline_dict()
+    data["arrivals"]["rate_per_day"] = 0.0
+    data["community"] = {"reablement_per_day": 0.0, "bed_per_day": 0.0}
+    data["reablement"]["capacity"] = "unlimited"
+    data["placements"]["capacity"] = "unlimited"
+    data["placements"]["delay"] = {"family": "deterministic", "mean": 0.0}
+    data["beds"]["discharge_weekday"] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), 1.0)
+    data["beds"]["outcomes"] = outcomes
+    data["run"].update(warmup_days=0, years=30 / 365)
+    path = tmp_path / f"{place}.csv"
+    write_census([CensusRow(place, "hub_1", 5.0)] * 20, path)
+    data["run"]["census"] = str(path)
+    scenario = scenario_from_dict(data)
+    return scenario, simulate(scenario, 0)
+
+
+def test_people_waiting_in_a_bed_after_therapy_leave_at_once_when_onward_care_is_free(tmp_path):
+    """Therapy is not run again: with onward care free and every day a discharge day, all 20
+    leave their beds at t = 0 (no bed-days at all), start reablement from a short-term bed at
+    once, and their recorded wait is the 5 days already waited: 20 × 5 = 100 wait-days."""
+    to_p1 = {"home": 0.0, "home_with_p1": 1.0, "long_term_care": 0.0, "readmitted": 0.0, "died": 0.0}
+    _, out = _waiting_start(tmp_path, "short_term_bed_waiting", to_p1)
+    assert out.daily[("beds.occupied", "hub_1")].sum() == 0.0
+    assert out.daily[("reablement.starts", "short_term_bed")][0] == 20
+    assert out.daily[("reablement.wait_days", "short_term_bed")][0] == pytest.approx(100.0)
+    assert out.daily[("beds.outcomes", "home_with_p1")].sum() == 20
+    # the same people in therapy (place short_term_bed) stay on for the rest of their therapy
+    _, in_therapy = _waiting_start(tmp_path, "short_term_bed", to_p1)
+    assert in_therapy.daily[("beds.occupied", "hub_1")].sum() > 20  # person-days in the month
+
+
+def test_what_people_waiting_in_a_bed_wait_for_follows_the_two_onward_shares(tmp_path):
+    """Of the outcomes, only home_with_p1 (0.3) and long_term_care (0.1) mean waiting after
+    therapy, so a waiting person goes on to P1 with probability 0.3 / 0.4 = 0.75 and to a care
+    home with 0.25: of 20, the P1 count is Binomial(20, 0.75), 8 to 20 with probability > 0.999;
+    none takes another outcome."""
+    outcomes = {"home": 0.5, "home_with_p1": 0.3, "long_term_care": 0.1, "readmitted": 0.05, "died": 0.05}
+    _, out = _waiting_start(tmp_path, "short_term_bed_waiting", outcomes)
+    p1 = out.daily[("beds.outcomes", "home_with_p1")].sum()
+    care_home = out.daily[("beds.outcomes", "long_term_care")].sum()
+    assert p1 + care_home == 20 and 8 <= p1 <= 20 and care_home > 0
+
+
+def test_a_simulated_census_lists_people_waiting_in_beds_and_restarts_from_them(tmp_path):
+    """At the end of the baseline's warm-up some people in short-term beds are waiting for P1
+    or a care home; the census says so, and a run starts from it."""
+    scenario = load_scenario(BASELINE)
+    system = System(scenario, scenario.run.seed, 0, trace=True, records=True)
+    system.run(until=float(scenario.run.warmup_days))
+    rows = census_from_state(system)
+    waiting = [r for r in rows if r.place == "short_term_bed_waiting"]
+    assert waiting and all(r.site in scenario.beds.sites for r in waiting)
+    in_beds = sum(1 for r in rows if r.place.startswith("short_term_bed"))
+    assert in_beds == sum(site.present for site in system.beds.sites.values())  # present, not just allocated
+    path = tmp_path / "census.csv"
+    write_census(rows, path)
+    data = scenario.model_dump(mode="python")
+    data["run"].update(warmup_days=0, years=0.05, census=str(path))
+    restarted = simulate(scenario_from_dict(data), 0)
+    assert restarted.daily[("system.entered", "total")][0] >= len(rows)  # everyone in the census entered at t = 0

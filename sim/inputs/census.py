@@ -9,9 +9,12 @@ The file has no person identifiers: one row per person, `place,site,days_so_far`
     awaiting_p3     in an acute bed, referred, awaiting a care-home placement referral
     home_ward       on the Home Ward                                          start of the Home Ward stay
     reablement      in a reablement episode                                   start of the episode
-    short_term_bed  in a short-term bed at `site` (required)                  admission to the bed
+    short_term_bed  in a short-term bed at `site` (required), in therapy      admission to the bed
+    short_term_bed_waiting  in a short-term bed at `site` (required), therapy  joining the wait
+                    and discharge process over, waiting for reablement (P1)
+                    or a care-home placement
 
-`site` is empty except for `short_term_bed` (a bed site of the scenario) and, optionally, for
+`site` is empty except for the two short-term bed places (a bed site of the scenario) and, optionally, for
 `awaiting_p2` (the site wanted, when the scenario's site_choice is "preferred"). Lines starting
 with `#` are comments. docs/data-contract.md ("Census") is the contract; sim/model/census.py
 puts the people into a running model and takes the census of a simulated one.
@@ -30,8 +33,10 @@ from ..files import write_atomic
 COLUMNS = ("place", "site", "days_so_far")
 PLACES = (
     "acute", "awaiting_p1", "awaiting_p2", "awaiting_p3", "home_ward", "reablement", "short_term_bed",
+    "short_term_bed_waiting",
 )  # fmt: skip
-SITED = {"short_term_bed": "required", "awaiting_p2": "optional"}
+SITED = {"short_term_bed": "required", "short_term_bed_waiting": "required", "awaiting_p2": "optional"}
+ONWARD = ("home_with_p1", "long_term_care")  # the bed outcomes someone waiting in a bed is waiting for
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,9 @@ def read_census(path: str | Path, scenario) -> list[CensusRow]:
             value = math.nan
         if not (math.isfinite(value) and value >= 0):
             raise InputError(f"{where}: days_so_far = {days!r}: expected a number of days >= 0")
+        if place == "short_term_bed_waiting" and sum(scenario.beds.outcomes.as_dict()[o] for o in ONWARD) <= 0:
+            raise InputError(f"{where}: place = {place!r}: the scenario's beds.outcomes give home_with_p1 and "
+                             "long_term_care no share; expected a share for what the person waits for")
         rows.append(CensusRow(place, site or None, value))
     return rows
 

@@ -31,11 +31,15 @@ def step_up(system, person, source: str):
     yield from episode(system, person, site, source, joined)
 
 
-def episode(system, person, site: str, source: str, joined: float, admitted: float | None = None):
+def episode(system, person, site: str, source: str, joined: float, admitted: float | None = None,
+            waiting_since: float | None = None):
     """Process: a short-term bed stay, from admission to leaving the bed.
 
     `admitted` < now: a stay under way at a census start (not counted as an admission again;
-    bed_los is then the whole therapy stay, drawn given the days already spent)."""
+    bed_los is then the whole therapy stay, drawn given the days already spent).
+    `waiting_since` < now: at a census start, therapy and discharge process are over and the
+    person has been waiting for onward care (their outcome) since then; the stay's length is
+    counted from then, as the admission is unknown."""
     env, beds_service, m = system.env, system.beds, system.monitor
     delayed = system.bed_delayed
     beds_service.occupy(site, person)
@@ -50,11 +54,12 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
     if outcome in ("died", "readmitted"):
         yield env.timeout(therapy_ends - env.now)
     else:
-        # therapy then the discharge process: both lengths are known now, so one event
-        referred = therapy_ends + person.bed_process
-        m.interval("beds.delayed", "process", therapy_ends, referred)
-        yield env.timeout(referred - env.now)
-        onward_joined = env.now
+        if waiting_since is None:
+            # therapy then the discharge process: both lengths are known now, so one event
+            referred = therapy_ends + person.bed_process
+            m.interval("beds.delayed", "process", therapy_ends, referred)
+            yield env.timeout(referred - env.now)
+        onward_joined = env.now if waiting_since is None else waiting_since
         if outcome == "home_with_p1":
             p1_site = yield from system.acquire(system.reablement, person, "short_term_bed", delayed["awaiting_p1"])
         elif outcome == "long_term_care":

@@ -8,6 +8,10 @@ the time already spent, by inverse transform on the person's own uniform (stream
 model's flow like anyone else. Everyone in the census enters the system at t = 0
 (`system.entered`), so the accounting of people stays exact.
 
+Someone waiting in a short-term bed for P1 or a care home (therapy over) does not re-run
+therapy: they take their bed and join that list at t = 0, and which of the two they wait for
+is drawn in proportion to the two outcomes' shares (stream "census.bed_onward").
+
 Order at t = 0: people present in a service take their slots first (a census may hold more
 than the capacity: nobody is turned out, new grants wait until the count falls below it),
 then people awaiting P1-P3 join the queues, longest wait first, before any later arrival.
@@ -23,7 +27,8 @@ from ..inputs.distributions import cdf, conditional_total
 from . import beds, front_door, hospital, reablement
 from .people import PATHWAYS, AttributePool
 
-PLACE_ORDER = ("home_ward", "reablement", "short_term_bed", "acute", "awaiting_p1", "awaiting_p2", "awaiting_p3")
+PLACE_ORDER = ("home_ward", "reablement", "short_term_bed", "short_term_bed_waiting", "acute", "awaiting_p1",
+               "awaiting_p2", "awaiting_p3")
 
 
 def start(system, path) -> int:
@@ -39,7 +44,8 @@ def start(system, path) -> int:
     u_pathway = system.streams["census.acute_pathway"].random(n)
     pids = system.new_pids(n).tolist()
     people = [pool.next(pid, 1, -row.days_so_far) for pid, row in zip(pids, rows)]
-    people = _conditional_stays(system.s, rows, people, u_remaining, u_pathway, system.los_multiplier)
+    u_onward = system.streams["census.bed_onward"].random(n)
+    people = _conditional_stays(system.s, rows, people, u_remaining, u_pathway, u_onward, system.los_multiplier)
     for person in people:
         system.enter(person, 0.0)
     ranks = {place: k for k, place in enumerate(PLACE_ORDER)}
@@ -61,7 +67,7 @@ def acute_pathway_weights(scenario, a: np.ndarray) -> np.ndarray:
     return w / w.sum(axis=1, keepdims=True)
 
 
-def _conditional_stays(s, rows, people, u, u_pathway, multipliers) -> list:
+def _conditional_stays(s, rows, people, u, u_pathway, u_onward, multipliers) -> list:
     """People with the stay they are in replaced by its draw given the days already spent
     (vectorised by place: one bisection per distribution, not per person).
 
@@ -89,6 +95,11 @@ def _conditional_stays(s, rows, people, u, u_pathway, multipliers) -> list:
             if mask.any():
                 total[mask] = conditional_total(getattr(s.acute.clinical_los, name), a[mask], u[mask])
         each(acute, lambda k, p: p._replace(pathway=int(pathway[k]), clinical_los=float(total[k])))
+    waiting = place == "short_term_bed_waiting"
+    if waiting.any():  # waiting in a bed for P1 or a care home: which, in proportion to those outcomes' shares
+        shares = s.beds.outcomes.as_dict()
+        p1_share = shares["home_with_p1"] / (shares["home_with_p1"] + shares["long_term_care"])
+        each(waiting, lambda k, p: p._replace(bed_outcome="home_with_p1" if u_onward[k] < p1_share else "long_term_care"))
     for name, dist, field in (
         ("reablement", s.reablement.duration, "reablement_duration"),
         ("home_ward", s.home_ward.los, "hw_los"),
@@ -129,9 +140,12 @@ def _place(system, row, person) -> None:
     elif row.place == "reablement":
         system.reablement.place(person, "all")
         system.start(reablement.episode(system, person, "all", "census", -a, started=-a))
-    else:  # short_term_bed
+    elif row.place == "short_term_bed":
         system.beds.place(person, row.site)
         system.start(beds.episode(system, person, row.site, "census", -a, admitted=-a))
+    else:  # short_term_bed_waiting: therapy over, waiting for P1 or a care home since -a
+        system.beds.place(person, row.site)
+        system.start(beds.episode(system, person, row.site, "census", -a, admitted=-a, waiting_since=-a))
 
 
 def _awaiting(system, person, joined: float):
@@ -163,7 +177,9 @@ def census_from_state(system) -> list[CensusRow]:
     who have joined reablement, a bed or a placement (the trace's last 'join' since admission)
     are awaiting that pathway, days since joining (also once granted, while they wait for
     the discharge day or for the placement to be arranged); everyone else in acute, days since
-    admission. Home Ward, reablement and bed episodes started and not ended: days since start.
+    admission. Home Ward, reablement and bed episodes started and not ended: days since start,
+    except people in a bed who have joined the list for reablement or a placement since their
+    admission (therapy and discharge process over): waiting in the bed, days since joining.
     Community step-ups waiting at home and people holding a bed for a later admission day are
     not in acute nor in a service, so not in the census.
     """
@@ -193,7 +209,11 @@ def census_from_state(system) -> list[CensusRow]:
             continue
         service = episode["service"]
         if service == "bed":
-            rows.append(CensusRow("short_term_bed", episode["site"], now - start))
+            onward = [t for t, s in joins.get(episode["pid"], ()) if s in ("reablement", "placements") and start <= t <= now]
+            if onward:  # therapy over: waiting in the bed for P1 or a care home since joining that list
+                rows.append(CensusRow("short_term_bed_waiting", episode["site"], now - onward[-1]))
+            else:
+                rows.append(CensusRow("short_term_bed", episode["site"], now - start))
         elif service in ("reablement", "home_ward"):
             rows.append(CensusRow(service, None, now - start))
     order = {p: k for k, p in enumerate(PLACES)}
