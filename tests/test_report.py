@@ -124,7 +124,8 @@ def test_compare_report_has_every_section_and_embedded_charts(folders, compare_r
     assert page.images and all(i["src"].startswith("data:image/png;base64,") for i in page.images)
     assert "<script" not in text and "http://" not in text and "https://" not in text
     assert any("aterfall" in i["alt"] for i in page.images)  # finance waterfall
-    assert "not available from this run's KPIs" in text  # share within 27 days, LOS distribution
+    assert "not available from this run's KPIs" in text  # the distribution of length of stay
+    assert ("bed_short_stay_share", "total") in page.rows and ("p0_same_day_share", "total") in page.rows
     # each chart also as PNG and SVG beside the report, for slides
     files = sorted(p.name for p in charts_dir(compare_report).iterdir())
     assert len(files) == 2 * len(page.images)

@@ -329,13 +329,14 @@ def _system(folder: Folder, charts: Charts) -> str:
 
 def _beds(folder: Folder, charts: Charts) -> str:
     out = [kpi_table(folder, [("bed_los_days", "total"), ("bed_home_proportion", "total"), ("bed_occupancy", "total"),
-                              ("beds_occupied", "total"), ("p2_wait_days", "total"),
+                              ("beds_occupied", "total"), ("p2_wait_days", "total"), ("bed_short_stay_share", "total"),
+                              ("people_waiting_in_beds", "total"),
                               ("bed_delayed_days_per_week", "total"), ("requests_per_week", "beds"),
                               ("starts_per_week", "beds"), ("capacity_funded", "beds")]),
            "<h3>Length of stay by site</h3>",
            _bars(charts, folder, "bed_los_days", "mean length of stay at discharge by site"),
-           (f"<p>The share discharged within 27 days and the distribution of length of stay: {NOT_AVAILABLE} "
-            "(the run reports mean length of stay, not individual stays).</p>"),
+           (f"<p>The distribution of length of stay: {NOT_AVAILABLE} (the run reports the mean length of "
+            "stay and the share of stays under 27 days, not individual stays).</p>"),
            "<h3>Delayed days by reason</h3>",
            _bars(charts, folder, "bed_delayed_days_per_week", "short-term bed days after therapy ended, by reason"),
            "<h3>Occupancy by site</h3>",
@@ -362,8 +363,8 @@ def _reablement(folder: Folder, charts: Charts) -> str:
 
 def _hospital(folder: Folder, charts: Charts) -> str:
     out = [kpi_table(folder, [("admissions_per_week", "total"), ("acute_beds_occupied", "total"),
-                              ("nr2r_los_days", "total"), ("delayed_bed_days_per_week", "total"),
-                              ("readmissions_per_week", "total")]),
+                              ("nr2r_los_days", "total"), ("p0_same_day_share", "total"),
+                              ("delayed_bed_days_per_week", "total"), ("readmissions_per_week", "total")]),
            "<h3>No-reason-to-reside length of stay by pathway</h3>",
            _bars(charts, folder, "nr2r_los_days", "no-reason-to-reside length of stay by pathway",
                  scopes=[s for s in ("p0", "p1", "p2", "p3") if s in folder.scopes("nr2r_los_days")], pathway=True),
