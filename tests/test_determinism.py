@@ -140,3 +140,24 @@ def test_bed_capacity_does_not_change_arrivals_or_admissions_when_isolated(scena
     np.testing.assert_array_equal(many[ARRIVALS], few[ARRIVALS])
     np.testing.assert_array_equal(many[READMISSIONS], few[READMISSIONS])
     np.testing.assert_array_equal(many[ADMISSIONS], few[ADMISSIONS])
+
+
+def test_replications_are_independent():
+    """Replications share no randomness: with inputs constant in time (no season, weekday or
+    growth), the weekly admissions of different replications are uncorrelated. Each pair's
+    correlation over 52 weeks has a standard error of about 1/√52 ≈ 0.14, so the mean over the
+    15 pairs of 6 replications lies within ±0.15 (about 4 standard errors for independent
+    pairs); replications that shared a stream would correlate near 1."""
+    from helpers import baseline, every_weekday, modify
+
+    constant = modify(baseline(), {
+        "arrivals.annual_growth": 0.0, "arrivals.monthly_factors": [1.0] * 12, "arrivals.weekday_factors": [1.0] * 7,
+        "acute.discharge_weekday": every_weekday(1.0), "beds.discharge_weekday": every_weekday(1.0),
+        "run.years": 1.0, "run.warmup_days": 60,
+    })
+    weekly = run(constant, replications=6, workers=2).weekly
+    table = weekly.query("kpi == 'admissions_per_week' and scope == 'total'").pivot(
+        index="week", columns="replication", values="value").to_numpy()
+    assert table.shape == (52, 6)
+    correlations = np.corrcoef((table - table.mean(axis=0)).T)[np.triu_indices(6, 1)]
+    assert abs(correlations.mean()) <= 0.15, correlations
