@@ -9,8 +9,7 @@ The workflows (what the `icsim` command runs) are here, for notebooks and other 
 
 Layers, each importing only those below it: workflows -> experiment, outputs, calibrate ->
 model -> inputs (docs/architecture.md); calibration is `sim.workflows.calibrate`. Names are
-imported when first used, so `import sim`
-(and `icsim --help`) stay fast.
+imported when first used, so `import sim` (and `icsim --help`) stay fast.
 """
 
 from importlib import import_module

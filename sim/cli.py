@@ -104,14 +104,13 @@ def run(
 
     progress = _Progress(quiet)
     with _input_errors():
-        if out is None and resume is None and scenario is not None:
-            out = workflows.default_out(workflows.validate(scenario).meta.name)
         try:
             with progress.bar:
                 outcome = workflows.run(
                     scenario, replications=replications, seed=seed, years=years, workers=workers, backend=backend,
-                    scheduler=scheduler, out=out, resume=resume, on_start=progress.start,
-                    on_replication=progress.advance, notify=lambda text: _say(f"warning: {text}", err_console),
+                    scheduler=scheduler, out=out or (None if resume else workflows.AUTO), resume=resume,
+                    on_start=progress.start, on_replication=progress.advance,
+                    notify=lambda text: _say(f"warning: {text}", err_console),
                 )
         except workflows.RunInterrupted as exc:
             _say(str(exc), err_console)
@@ -146,7 +145,7 @@ def compare(
     with _input_errors(), progress.bar:
         outcome = workflows.compare(
             baseline, scenarios, replications=replications, seed=seed, years=years, workers=workers, costs=costs,
-            out=out or workflows.default_out("compare"), on_start=progress.start, on_replication=progress.advance,
+            out=out or workflows.AUTO, on_start=progress.start, on_replication=progress.advance,
         )
     if not quiet:
         from .outputs.console import comparison_tables
@@ -179,11 +178,11 @@ def plan(
     from . import workflows
 
     with _input_errors():
-        out = out or workflows.default_out("plan", workflows.validate(scenario).meta.name)
         outcome = workflows.plan(
             scenario, service=service, target=target, confidence=confidence, years=years, objective=objective,
             costs=costs, replications=replications, seed=seed, max_capacity=max_capacity, step=step, workers=workers,
-            out=out, on_candidate=None if quiet else lambda capacity: _say(f"simulated {service} = {capacity}", err_console),
+            out=out or workflows.AUTO,
+            on_candidate=None if quiet else lambda capacity: _say(f"simulated {service} = {capacity}", err_console),
         )
     chosen = outcome.plan
     if not quiet:

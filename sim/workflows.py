@@ -39,6 +39,7 @@ from .inputs.scenario import Scenario
 from .inputs.sources import sources_for
 from .model.census import census_at, size_by_place
 from .outputs.folders import (
+    REPLICATIONS_DIR,
     finish_run_folder,
     git_commit,
     manifest,
@@ -52,10 +53,18 @@ Notify = Callable[[str], None]
 OnReplication = Callable[[int], None]
 
 
+AUTO = "auto"  # out=AUTO: write the folder under runs/, named by the workflow (what the CLI does without --out)
+
+
 def default_out(kind: str, name: str | None = None) -> Path:
     """Where a folder goes when no --out is given: runs/<kind>[-<name>]-<time>."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / "-".join(part for part in (kind, name, stamp) if part)
+
+
+def _out(out: Path | str | None, kind: str, name: str | None = None) -> Path | None:
+    """The folder to write: `out` as given, None for none, or the default name for AUTO."""
+    return default_out(kind, name) if isinstance(out, str) and out == AUTO else out
 
 
 def _at_least(name: str, value, minimum) -> None:
@@ -130,15 +139,16 @@ def run(
     workers: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
-    out: Path | None = None,
+    out: Path | str | None = None,
     resume: Path | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_replication: OnReplication | None = None,
     notify: Notify | None = None,
     command: list[str] | None = None,
 ) -> RunOutcome:
-    """Simulate a scenario's replications; with `out`, write a run folder (manifest, summary,
-    replications, weekly, yearly, fan.png for two or more years).
+    """Simulate a scenario's replications; with `out` (a folder, or AUTO for runs/<name>-<time>),
+    write a run folder (manifest, summary, replications, weekly, yearly, fan.png for two or more
+    years).
 
     Each finished replication is saved in OUT/replications/ as it completes, so a run stopped
     by Ctrl-C (RunInterrupted), a kill or a crash is continued by `resume=OUT`, which computes
@@ -173,13 +183,14 @@ def run(
         if years is not None or seed is not None or replications is not None:
             loaded = loaded.with_run(years=years, seed=seed, replications=replications)
         backend, workers = backend or "local", workers or 1
+        out = _out(out, loaded.meta.name)
         command, scenario_file = command or sys.argv, _file(path)
         settings = {"sources": _sources(path)}
     if scheduler is not None and backend != "dask":
         raise InputError("--scheduler: only with --backend dask")
     store = None
     if resume is not None:
-        store = out / "replications"
+        store = out / REPLICATIONS_DIR
     elif out is not None:
         store = start_run_folder(out, {
             "scenario_file": scenario_file, "command": command, "seed": loaded.run.seed,
@@ -228,7 +239,7 @@ def compare(
     years: float | None = None,
     workers: int = 1,
     costs: str | Path | CostTable | None = None,
-    out: Path | None = None,
+    out: Path | str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_replication: OnReplication | None = None,
     command: list[str] | None = None,
@@ -251,6 +262,7 @@ def compare(
         others[loaded.meta.name] = loaded
         paths.append(path)
     cost_table, costs_file = _costs(costs)
+    out = _out(out, "compare")
     if out is not None:
         check_out_dir(out)
     if on_start:
@@ -339,7 +351,7 @@ def plan(
     max_capacity: int | None = None,
     step: int = 1,
     workers: int = 1,
-    out: Path | None = None,
+    out: Path | str | None = None,
     on_candidate: Callable[[int], None] | None = None,
     command: list[str] | None = None,
 ) -> PlanOutcome:
@@ -356,6 +368,7 @@ def plan(
     base = base.with_run(years=run_years, seed=seed, replications=replications)
     goal = parse_target(target)
     cost_table, costs_file = _costs(costs) if objective == "cost" else (None, None)
+    out = _out(out, "plan", base.meta.name)
     if out is not None:
         check_out_dir(out)
     chosen, evaluations = find_plan(base, service, goal, confidence, wanted, objective, cost_table, max_capacity,

@@ -119,7 +119,7 @@ def _read_parquet(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
         raise InputError(f"{path}: reading parquet needs pyarrow, which is not installed; install pyarrow or give the file as CSV") from None
     try:
         frame = pd.read_parquet(path)
-    except Exception as exc:
+    except Exception as exc:  # any reader failure means a bad input file
         raise InputError(f"{path}: not readable as parquet ({type(exc).__name__}); expected a parquet file") from None
 
     def text(value: Any) -> str:

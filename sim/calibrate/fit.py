@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..inputs.scenario import WEEKDAYS
 from ..units import DAYS_PER_YEAR
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Z95 = float(stats.norm.ppf(0.975))
 OVERDISPERSION_THRESHOLD = 1.5
 DURATION_FAMILIES = ("exponential", "lognormal", "gamma", "weibull")

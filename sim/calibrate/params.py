@@ -15,13 +15,7 @@ import pandas as pd
 
 from ..inputs.scenario import WEEKDAYS, Scenario
 from ..units import DAYS_PER_YEAR
-from .fit import (
-    fit_arrivals,
-    fit_duration,
-    fit_shares,
-    peak_concurrency,
-    weekday_leave_probabilities,
-)
+from .fit import fit_arrivals, fit_duration, fit_shares, peak_concurrency, weekday_leave_probabilities
 
 READMISSION_WINDOW_DAYS = 90  # a return within this many days of leaving counts as a readmission
 SMALL = 5  # counts below this are shown as "<5" in published tables

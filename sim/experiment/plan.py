@@ -232,7 +232,7 @@ def _least_cost(at, service, confidence, year, least, ceiling, costs, step) -> i
     the whole waiting cost at `least`, so nothing beyond least + waiting cost ÷ (365 × place-day
     cost) can be cheaper: that bounds the search, whatever today's capacity (at most about 8
     capacities of the search grid are simulated)."""
-    place_year = costs.unit_cost(PLACE_DAY_COMPONENT[service]).central * DAYS_PER_YEAR
+    place_year = _yearly_cost(service, 1, 0.0, costs)
     waiting = _yearly_cost(service, 0, at(least).set_index("year").loc[year, "waiting_bed_days_per_week"], costs)
     bounded = place_year > 0 and math.isfinite(waiting)
     top = min(ceiling, least + math.floor(waiting / place_year)) if bounded else ceiling

@@ -26,12 +26,7 @@ from ..errors import InputError
 from ..inputs.scenario import Scenario
 from ..model import simulate
 from .kpis import replication_kpis, yearly_kpis
-from .replication import (
-    ReplicationResult,
-    load_replication,
-    save_replication,
-    saved_replications,
-)
+from .replication import ReplicationResult, load_replication, save_replication, saved_replications
 from .stats import fan, summarise
 
 YEARLY_REPLICATION_COLUMNS = ["replication", "year", "kpi", "scope", "unit", "value"]

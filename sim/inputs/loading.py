@@ -56,8 +56,6 @@ def _resolve_census(data: dict, path: Path) -> None:
 def _from_manifest(path: Path) -> Scenario:
     try:
         manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):

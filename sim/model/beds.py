@@ -72,10 +72,11 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
         yield from system.wait("beds.delayed", "awaiting_discharge_day", leave)
     beds_service.release(site)
     now = env.now
+    short = now - admitted < SHORT_STAY_DAYS
     for scope in ("total", site):
         m.count("beds.discharges", scope, now)
         m.count("beds.los_days", scope, now, now - admitted)
-        if now - admitted < SHORT_STAY_DAYS:
+        if short:
             m.count("beds.short_stays", scope, now)
     m.count("beds.outcomes", outcome, now)
     if record is not None:

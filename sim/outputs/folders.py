@@ -162,9 +162,7 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
             table.to_csv(staging / f"{name}.csv", index=False)
         figures = []
         if draws_fan(result):
-            from .charts import (
-                fan_grid,  # matplotlib is imported only when a fan is drawn
-            )
+            from .charts import fan_grid  # matplotlib is imported only when a fan is drawn
 
             fan_grid(yearly).savefig(staging / "fan.png", dpi=110)
             figures.append("fan.png")
