@@ -11,7 +11,7 @@ from sim.inputs.loading import load_scenario
 from sim.model.calendar import Calendar, poisson_arrival_times
 
 BASELINE = load_scenario("scenarios/baseline.toml")
-NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # Mon..Sun, demand-and-flow §5
+NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # Mon..Sun, [DailySitRep] in docs/sources.md
 
 
 def test_rate_on_a_given_day_is_base_times_month_times_weekday_times_growth():
