@@ -392,7 +392,8 @@ def render(rows: list[Row], info: RunInfo) -> str:
         "## How to read it",
         "",
         f"- **Runs:** {info.date}, git commit `{info.commit}`. Scenarios {', '.join(f'`{s}`' for s in info.scenarios)}, "
-        f"each {info.replications} replications of {_trim(info.years, 2)} reported year(s) from {info.start_date}, "
+        f"each {info.replications} replications of {_trim(info.years, 2)} reported year{'' if info.years == 1 else 's'} "
+        f"from {info.start_date}, "
         f"after {info.warmup_days} warm-up days. Master seed {info.seed}, the same for every scenario, so replication r "
         "of each scenario sees the same people (common random numbers).",
         "- **Model figure:** the mean over replications. A change between two scenarios is taken within each "
