@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench validation clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: lint  ## install (and headless Chromium for the report's browser test), li
 
 bench: $(VENV)/.installed-test  ## speed and scale figures beside their targets (not tests; about 10 minutes)
 	$(BIN)/python benchmarks/bench_targets.py
+
+validation: $(VENV)/.installed-demo  ## compare the scenarios calibration/anchors.toml names (20 paired replications) and write docs/validation.md
+	$(BIN)/python scripts/validation.py --replications 20 --workers 2
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
