@@ -20,33 +20,49 @@ from helpers import (
 from sim.model import simulate
 
 
-def p0_only(leave_probability: float, process_days: float):
+def p0_only(same_day_share: float, process_days: float):
     """Every arrival admitted on P0 (no deaths, no readmissions, no community referrals), ready
-    after 0.3 days, able to leave `process_days` later, and then leaving on each day with
-    `leave_probability` (the same every weekday)."""
+    after 0.3 days (readiness declared at once), leaving on the ready day with probability
+    `same_day_share` (`process_days` later, but before midnight), else on the next day."""
     base = mmc_beds_scenario(40.0, "unlimited", 10.0, years=0.25, warmup_days=14, replications=1)
     return modify(base, {
         "arrivals": constant_arrivals(40.0),
         "acute.pathway_shares": {"p0": 1.0, "p1": 0.0, "p2": 0.0, "p3": 0.0},
         "acute.clinical_los": by_pathway(deterministic(0.3)),
         "acute.discharge_process": by_pathway(deterministic(process_days)),
-        "acute.discharge_weekday": every_weekday(leave_probability),
+        "acute.p0_same_day_share": same_day_share,
+        "acute.discharge_weekday": every_weekday(1.0),
     })
 
 
 def test_everyone_leaving_when_ready_leaves_on_the_ready_day():
     k = kpi_values(simulate(p0_only(1.0, 0.0), 0), p0_only(1.0, 0.0))
     assert k[("p0_same_day_share", "total")] == 1.0
+    assert k[("nr2r_los_days", "p0")] == 0.0
 
 
-def test_a_whole_day_of_discharge_process_means_nobody_leaves_on_the_ready_day():
+def test_a_same_day_discharge_never_crosses_midnight():
+    """A whole day of discharge process: same-day leavers go just before midnight, so their
+    no-reason-to-reside time is what is left of the ready day, 1 − (time of day), which
+    averages 0.5 for arrivals spread evenly over the day (ready 0.3 d later)."""
     scenario = p0_only(1.0, 1.0)
-    assert kpi_values(simulate(scenario, 0), scenario)[("p0_same_day_share", "total")] == 0.0
+    k = kpi_values(simulate(scenario, 0), scenario)
+    assert k[("p0_same_day_share", "total")] == 1.0
+    assert k[("nr2r_los_days", "p0")] == pytest.approx(0.5, abs=0.02)
 
 
-def test_same_day_share_is_the_first_days_leaving_probability():
-    """With no discharge process a person leaves at once with probability p on the ready day,
-    else on a later day: the share is Binomial(n, 0.6) / n, checked within 4 standard errors."""
+def test_nobody_leaves_on_the_ready_day_when_the_share_is_zero():
+    """Share 0 and every day a discharge day: everyone leaves at midday the day after."""
+    scenario = p0_only(0.0, 0.0)
+    k = kpi_values(simulate(scenario, 0), scenario)
+    assert k[("p0_same_day_share", "total")] == 0.0
+    # ready at time of day f, gone at the next midday: 1.5 − f, which averages 1.0
+    assert k[("nr2r_los_days", "p0")] == pytest.approx(1.0, abs=0.02)
+
+
+def test_same_day_share_is_the_scenarios_share():
+    """Each person leaves on the ready day with probability 0.6 (their own uniform): the share
+    is Binomial(n, 0.6) / n, checked within 4 standard errors."""
     scenario = p0_only(0.6, 0.0)
     out = simulate(scenario, 0)
     share = kpi_values(out, scenario)[("p0_same_day_share", "total")]

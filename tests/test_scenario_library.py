@@ -182,7 +182,9 @@ def _bed_run(scenario, replication, seed):
     "therapy_los, referrals_per_day", [(32.0, 5.0), (20.0, 7.0)], ids=["baseline_los", "los_2014_like"]
 )
 def test_added_beds_add_stays_by_throughput_identity(therapy_los, referrals_per_day):
-    """Extra bed admissions a year from +12 beds ≈ 12 × 365 × occupancy / mean stay.
+    """Extra bed admissions a year from +12 beds = the difference of Little's law in the two
+    runs, 365 × (173 × occupancy / mean stay − 161 × occupancy / mean stay), ≈ 12 × 365 ×
+    occupancy / mean stay.
 
     Beds are made the binding constraint: no front-door arrivals (which also keeps the test
     fast) and community step-up bed referrals above what even 173 beds can take: 5/day at the
@@ -210,15 +212,18 @@ def test_added_beds_add_stays_by_throughput_identity(therapy_los, referrals_per_
     v173 = modify(base, {**common, **{f"beds.sites.{n}.beds": b + added[n] for n, b in split.items()}})
 
     n, seed = 8, 777
-    extra, identity, stays = [], [], []
+    extra, identity, per_added_bed, stays = [], [], [], []
     for r in range(n):  # same seed and replication: common random numbers
-        s161, _, _, q161 = _bed_run(v161, r, seed)
+        s161, occ161, los161, q161 = _bed_run(v161, r, seed)
         s173, occ, los, q173 = _bed_run(v173, r, seed)
         # beds really bind: someone waits at home for a bed on every reported day
         assert q161 > 0 and q173 > 0
         assert occ > 0.95
         extra.append(s173 - s161)
-        identity.append(12 * 365 * occ / los)
+        # Little's law in each run (stays a year = beds × occupancy × 365 / mean stay), so the
+        # difference holds whatever the small changes in occupancy and stay between the runs
+        identity.append(365 * (173 * occ / los - 161 * occ161 / los161))
+        per_added_bed.append(365 * occ / los)
         stays.append(los)
     extra, identity = np.array(extra), np.array(identity)
     t = stats.t.ppf(0.975, n - 1)
@@ -231,7 +236,7 @@ def test_added_beds_add_stays_by_throughput_identity(therapy_los, referrals_per_
         f"extra stays {extra.mean():.1f}/yr vs identity {identity.mean():.1f}/yr (paired diff CI ±{half:.1f})"
     )
     # and the hand-worked sizes from the docstring
-    per_bed = identity.mean() / 12
+    per_bed = float(np.mean(per_added_bed))
     mean_stay = float(np.mean(stays))
     if therapy_los == 32.0:
         assert 38 <= mean_stay <= 44

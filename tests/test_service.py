@@ -91,7 +91,7 @@ def test_preferred_site_waits_for_its_own_site_only():
 
     def person(pid, site_wanted, arrive, stay):
         yield env.timeout(arrive)
-        site = yield svc.request(Who(pid), "hospital", site_wanted)
+        site = yield svc.request(Who(pid), "hospital", (site_wanted,))
         granted[pid] = (site, env.now)
         yield env.timeout(stay)
         svc.release(site, present=False)

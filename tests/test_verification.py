@@ -215,20 +215,20 @@ def replay_service(trace, service: str, capacities: dict[str, float]) -> dict:
     records = [r for r in trace if r[1] == service]
     capacity = dict(capacities)
     allocated = dict.fromkeys(capacities, 0)
-    pending: list[tuple[int, str | None, float]] = []  # (pid, site wanted, joined), join order
+    pending: list[tuple[int, tuple | None, float]] = []  # (pid, sites accepted, joined), join order
     last: dict[int, tuple[str, float]] = {}  # pid -> (what, t) of their last record
     occupies = service in OCCUPIED_SERVICES
     counts = defaultdict(int)
 
-    def usable(site_wanted):
-        return capacity if site_wanted is None else [site_wanted]
+    def usable(sites_wanted):
+        return capacity if sites_wanted is None else sites_wanted
 
     for i, (t, _, what, pid, site, alloc, present, cap) in enumerate(records):
         counts[what] += 1
         if what == "join":
             assert all(p != pid for p, _, _ in pending), f"{service}: pid {pid} queued twice"
             prev = last.get(pid)
-            assert prev is None or prev[0] == ("start" if occupies else "grant"), (service, pid, prev)
+            assert prev is None or prev[0] in ("start" if occupies else "grant", "cancel"), (service, pid, prev)
             assert prev is None or prev[1] <= t
             pending.append((pid, site, t))
         elif what == "grant":
@@ -236,8 +236,8 @@ def replay_service(trace, service: str, capacities: dict[str, float]) -> dict:
             assert index is not None, f"{service}: pid {pid} granted without a pending request"
             _, wanted, joined = pending[index]
             assert joined <= t and last[pid] == ("join", joined)
-            assert wanted is None or wanted == site, f"{service}: pid {pid} wanted {wanted}, got {site}"
-            overtaken = [p for p, w, _ in pending[:index] if w is None or w == site]
+            assert wanted is None or site in wanted, f"{service}: pid {pid} wanted {wanted}, got {site}"
+            overtaken = [p for p, w, _ in pending[:index] if w is None or site in w]
             assert not overtaken, f"{service} t={t}: pid {pid} granted {site} ahead of {overtaken[:3]}"
             del pending[index]
             allocated[site] += 1
@@ -252,7 +252,13 @@ def replay_service(trace, service: str, capacities: dict[str, float]) -> dict:
             assert alloc == allocated[site] >= 0 and 0 <= present <= alloc
         elif what == "capacity":
             capacity[site] = cap
-        if pid is not None:
+        elif what == "cancel":
+            index = next(k for k, (p, _, _) in enumerate(pending) if p == pid)
+            del pending[index]
+        elif what == "widen":
+            index = next(k for k, (p, _, _) in enumerate(pending) if p == pid)
+            pending[index] = (pid, site, pending[index][2])
+        if pid is not None and what != "widen":
             last[pid] = (what, t)
         following = records[i + 1][2] if i + 1 < len(records) else None
         if following != "grant":

@@ -243,13 +243,52 @@ class WeekdayProbabilities(Frozen):
         return tuple(getattr(self, day) for day in WEEKDAYS)
 
 
+ALL_DAYS = WeekdayProbabilities(mon=1.0, tue=1.0, wed=1.0, thu=1.0, fri=1.0, sat=1.0, sun=1.0)
+
+
 class Acute(Frozen):
     death_share: Probability
+    # the NEED each person has at no reason to reside (drawn on arrival); the ROUTE they take
+    # may differ (sim.inputs.scenario.Routes)
     pathway_shares: PathwayShares
     clinical_los: ByPathway
     discharge_process: ByPathway
+    # Probability that someone clinically fit is declared ready (no reason to reside) on that
+    # day (board rounds); on the day the clinical stay ends at that time, later days at midday.
+    readiness_weekday: WeekdayProbabilities = ALL_DAYS
+    # P0: probability of leaving on the ready day (after the discharge process, within the day);
+    # the others leave on a later day, each with that day's discharge_weekday probability.
+    p0_same_day_share: Probability = 1.0
     discharge_weekday: WeekdayProbabilities
     readmission_after_p0: Readmission
+
+
+class Substitution(Frozen):
+    """Someone still waiting `after_days` after referral takes another route with probability `share`."""
+
+    after_days: float = Field(ge=0)
+    share: Probability = 0.0
+
+
+NEVER = Substitution(after_days=0.0, share=0.0)
+
+
+class Routes(Frozen):
+    """Policy levers that turn a need into a route, and what happens under pressure."""
+
+    # discharge to assess: a share of P2 needs go home with P1, of P3 needs to a short-term bed
+    home_first_p2: Probability = 0.0
+    home_first_p3: Probability = 0.0
+    # of P3 needs assessed in a short-term bed, the share who go home (with P1) after all
+    home_first_p3_home_share: Probability = 0.0
+    # waiting in an acute bed for P1: an interim short-term bed (waiting there for P1) ...
+    p1_interim_bed: Substitution = NEVER
+    # ... or home with a bridging homecare package, still on the P1 list
+    p1_bridging: Substitution = NEVER
+    # waiting in an acute bed for a short-term bed: an interim care-home bed (leaves the flow)
+    p2_interim_care_home: Substitution = NEVER
+    # daily probability of dying while waiting in an acute bed for P1-P3 (a constant hazard)
+    death_while_waiting_per_day: Annotated[float, Field(ge=0, lt=1)] = 0.0
 
 
 class Priority(Frozen):
@@ -268,8 +307,15 @@ class ReablementOutcomes(Shares):
     died: Probability
 
 
+class Overflow(Frozen):
+    """Someone waiting for their own locality's team is taken by any team with room after `after_days`."""
+
+    after_days: float = Field(ge=0)
+
+
 class Reablement(Scheduled):
-    capacity: Capacity
+    capacity: Capacity  # the city's places, shared among locality teams by reablement_share
+    overflow: Literal["none"] | Overflow = "none"
     duration: Distribution
     hours_start: Distribution
     hours_retained_share: Distribution
@@ -292,7 +338,9 @@ class BedSite(Scheduled):
 
 
 class Beds(Frozen):
-    site_choice: Literal["first_free", "preferred"]
+    # first_free: the first free bed in file order; preferred: wait for the referral_share site;
+    # nearest_acceptable: the first free among the home locality's bed_sites, else the first to free
+    site_choice: Literal["first_free", "preferred", "nearest_acceptable"]
     los: Distribution
     discharge_process: Distribution
     discharge_weekday: WeekdayProbabilities
@@ -317,6 +365,14 @@ class Placements(Scheduled):
     priority: Priority = Priority()
 
 
+class Locality(Frozen):
+    """Where people live: a neighbourhood team's patch."""
+
+    share: Probability  # share of the cohort (arrivals and community referrals) living there
+    reablement_share: Probability | None = None  # its team's share of reablement places (default: share)
+    bed_sites: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()  # acceptable, nearest first; () = all
+
+
 class Scenario(Frozen):
     meta: Meta
     run: Run
@@ -325,15 +381,61 @@ class Scenario(Frozen):
     home_ward: HomeWard
     community: Community
     acute: Acute
+    routes: Routes = Routes()
     reablement: Reablement
     beds: Beds
     placements: Placements
+    # none: one city-wide locality with one reablement team and every bed site acceptable
+    localities: dict[Annotated[str, Field(min_length=1)], Locality] = {}
 
     @model_validator(mode="after")
     def _population_covers_the_run(self):
         if self.arrivals.population is not None:
             self.arrivals.population.demand_index([self.date_of(0.0), self.date_of(float(self.end_day))])
         return self
+
+    @model_validator(mode="after")
+    def _localities(self):
+        places = self.localities
+        if not places:
+            if self.beds.site_choice == "nearest_acceptable":
+                raise ValueError('beds.site_choice = "nearest_acceptable" needs [localities] with their bed_sites')
+            if self.reablement.overflow != "none":
+                raise ValueError("reablement.overflow needs [localities] (teams to overflow between)")
+            return self
+        for what, values in (("share", [p.share for p in places.values()]),
+                             ("reablement_share", [p.reablement_share for p in places.values()])):
+            if what == "reablement_share" and all(v is None for v in values):
+                continue
+            if any(v is None for v in values):
+                raise ValueError("localities: give reablement_share for every locality or for none")
+            if abs(sum(values) - 1) > SUM_TOLERANCE:
+                listed = ", ".join(f"{k}={v:g}" for k, v in zip(places, values))
+                raise ValueError(f"localities' {what} sum to {sum(values):.12g} ({listed}); expected 1 (±1e-9)")
+        for name, place in places.items():
+            unknown = [s for s in place.bed_sites if s not in self.beds.sites]
+            if unknown:
+                raise ValueError(
+                    f"localities.{name}.bed_sites: {', '.join(map(repr, unknown))} not among beds.sites "
+                    f"({', '.join(self.beds.sites)})"
+                )
+            if len(set(place.bed_sites)) != len(place.bed_sites):
+                raise ValueError(f"localities.{name}.bed_sites lists a site twice: {list(place.bed_sites)}")
+        return self
+
+    def team_capacities(self, capacity: float) -> dict[str, float]:
+        """City reablement places shared among locality teams (largest remainder, whole places)."""
+        if not self.localities:
+            return {"all": capacity}
+        shares = {n: p.share if p.reablement_share is None else p.reablement_share for n, p in self.localities.items()}
+        if math.isinf(capacity):
+            return dict.fromkeys(shares, capacity)
+        exact = {n: capacity * share for n, share in shares.items()}
+        places = {n: math.floor(v) for n, v in exact.items()}
+        by_remainder = sorted(shares, key=lambda n: (-(exact[n] - places[n]), list(shares).index(n)))
+        for n in by_remainder[: round(capacity - sum(places.values()))]:
+            places[n] += 1
+        return places
 
     @property
     def horizon_days(self) -> int:

@@ -32,8 +32,11 @@ def step_up(system, person, source: str):
 
 
 def episode(system, person, site: str, source: str, joined: float, admitted: float | None = None,
-            waiting_since: float | None = None):
+            waiting_since: float | None = None, outcome: str | None = None, interim: bool = False):
     """Process: a short-term bed stay, from admission to leaving the bed.
+
+    `outcome`: where the stay ends, if not the person's drawn bed outcome (a P3 need assessed
+    in a bed). `interim`: a bed taken only to wait for P1 (no therapy, no discharge process).
 
     `admitted` < now: a stay under way at a census start (not counted as an admission again;
     bed_los is then the whole therapy stay, drawn given the days already spent).
@@ -44,24 +47,26 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
     delayed = system.bed_delayed
     beds_service.occupy(site, person)
     if admitted is None:
-        reablement.record_start(system, "beds", source, joined)
+        reablement.record_start(system, "beds", person, source, joined)
         m.count("beds.admissions", site, env.now)
         admitted = env.now
     record = system.records.episode(person, "bed", source, site, joined, admitted) if system.records is not None else None
-    therapy_ends = admitted + person.bed_los * system.los_multiplier[site]
-    outcome = person.bed_outcome
+    therapy_ends = admitted if interim else admitted + person.bed_los * system.los_multiplier[site]
+    outcome = outcome or person.bed_outcome
     p1_site = None
     if outcome in ("died", "readmitted"):
         yield env.timeout(therapy_ends - env.now)
     else:
-        if waiting_since is None:
+        if waiting_since is None and not interim:
             # therapy then the discharge process: both lengths are known now, so one event
             referred = therapy_ends + person.bed_process
             m.interval("beds.delayed", "process", therapy_ends, referred)
             yield env.timeout(referred - env.now)
         onward_joined = env.now if waiting_since is None else waiting_since
         if outcome == "home_with_p1":
-            p1_site = yield from system.acquire(system.reablement, person, "short_term_bed", delayed["awaiting_p1"])
+            p1_site = yield from system.acquire(
+                system.reablement, person, "short_term_bed", delayed["awaiting_p1"], system.team(person)
+            )
         elif outcome == "long_term_care":
             placement = yield from system.acquire(
                 system.placements, person, "short_term_bed", delayed["awaiting_placement"]

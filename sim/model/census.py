@@ -130,7 +130,7 @@ def _place(system, row, person) -> None:
             system.start(hospital.complex_stay(system, person, admitted=-a))
     elif row.place.startswith("awaiting_"):
         pathway = PATHWAYS.index(row.place.removeprefix("awaiting_"))
-        person = person._replace(pathway=pathway)
+        person = person._replace(pathway=pathway, u_route=1.0)  # the list they are on is their route
         if row.site is not None:
             person = person._replace(preferred_site=row.site)
         system.start(_awaiting(system, person, -a))
@@ -138,8 +138,9 @@ def _place(system, row, person) -> None:
         system.home_ward.place(person, "all")
         front_door.home_ward_stay(system, person, "all", "census", started=-a)
     elif row.place == "reablement":
-        system.reablement.place(person, "all")
-        system.start(reablement.episode(system, person, "all", "census", -a, started=-a))
+        team = (system.team(person) or ("all",))[0]
+        system.reablement.place(person, team)
+        system.start(reablement.episode(system, person, team, "census", -a, started=-a))
     elif row.place == "short_term_bed":
         system.beds.place(person, row.site)
         system.start(beds.episode(system, person, row.site, "census", -a, admitted=-a))

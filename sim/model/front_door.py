@@ -72,7 +72,7 @@ def arrive(system, person) -> None:
     elif target == "assessment_home":
         _avoided(system, "assessment_home", t)
         system.leave(person, "home", t)
-    elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door")) is not None:
+    elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door", system.team(person))) is not None:
         _avoided(system, target, t)
         system.start(reablement.episode(system, person, site, "front_door", t))
     elif target == "step_up_bed" and (

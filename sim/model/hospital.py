@@ -42,9 +42,8 @@ def death(system, person, t: float) -> None:
 
 def p0_stay(system, person, t: float) -> None:
     m = system.monitor
-    ready = t + person.clinical_los
-    can_leave = ready + person.discharge_process
-    leave = system.calendar.leave_time(can_leave, person.u_leave, system.hospital_days)
+    ready = ready_time(system, person, t + person.clinical_los)
+    leave, can_leave = p0_leave(system, ready, person.discharge_process, person.u_same_day, person.u_leave)
     m.interval("acute.occupied", "total", max(t, 0.0), leave)  # t < 0: admitted before a census start
     m.interval("acute.delayed", "process", ready, can_leave)
     m.interval("acute.delayed", "awaiting_discharge_day", can_leave, leave)
@@ -57,10 +56,32 @@ def p0_stay(system, person, t: float) -> None:
     system.leave(person, "home", leave)
 
 
+# the last moment of a day that still counts as that day (a same-day leaver never crosses midnight)
+END_OF_DAY = 1 - 1e-6
+
+
+def ready_time(system, person, clinical_end: float) -> float:
+    """No reason to reside from the board round that declares it (the clinical stay ends first)."""
+    return system.calendar.leave_time(clinical_end, person.u_ready, system.readiness_days)
+
+
+def p0_leave(system, ready: float, process: float, u_same_day: float, u_leave: float) -> tuple[float, float]:
+    """(leaves, could leave) of a P0 patient ready at `ready`: on the ready day (after the
+    discharge process, before midnight) with probability p0_same_day_share, else on a later
+    day, each with that weekday's discharge probability."""
+    day = math.floor(ready)
+    if u_same_day < system.s.acute.p0_same_day_share:
+        leave = min(ready + process, day + END_OF_DAY)
+        return leave, leave
+    leave = system.calendar.leave_time(day + 1.5, u_leave, system.hospital_days)
+    return leave, min(ready + process, leave)
+
+
 def state_free_stays(system, a: dict[str, np.ndarray], pids: np.ndarray, times: np.ndarray) -> None:
     """Admit new arrivals who will die in hospital or leave on P0 (columns `a`, all admitted
     at `times`): the batch form of `admit` for them, with the same arithmetic."""
     m = system.monitor
+    calendar = system.calendar
     m.count_many("hospital.admissions", "total", times)
     dies = a["dies_in_hospital"]
     died = times[dies] + a["clinical_los"][dies]
@@ -69,9 +90,15 @@ def state_free_stays(system, a: dict[str, np.ndarray], pids: np.ndarray, times: 
     m.count_many("system.left", "died", died)
     p0 = ~dies
     t = times[p0]
-    ready = t + a["clinical_los"][p0]
-    can_leave = ready + a["discharge_process"][p0]
-    leave = system.calendar.leave_times(can_leave, a["u_leave"][p0], system.hospital_days)
+    ready = calendar.leave_times(t + a["clinical_los"][p0], a["u_ready"][p0], system.readiness_days)
+    day = np.floor(ready)
+    process = a["discharge_process"][p0]
+    same_day = a["u_same_day"][p0] < system.s.acute.p0_same_day_share
+    later = calendar.leave_times(day[~same_day] + 1.5, a["u_leave"][p0][~same_day], system.hospital_days)
+    leave = np.minimum(ready + process, day + END_OF_DAY)
+    can_leave = leave.copy()
+    leave[~same_day] = later
+    can_leave[~same_day] = np.minimum(ready[~same_day] + process[~same_day], later)
     m.intervals("acute.occupied", "total", t, leave)
     m.intervals("acute.delayed", "process", ready, can_leave)
     m.intervals("acute.delayed", "awaiting_discharge_day", can_leave, leave)
@@ -115,6 +142,18 @@ def _record_discharge(system, pathway: str, admitted: float, ready: float, leave
     m.count("hospital.los_days", pathway, leave, leave - admitted)
 
 
+def route(system, person) -> str:
+    """Where someone goes at no reason to reside: their need, unless discharge to assess
+    (home first) sends a P2 need home with P1, or a P3 need to a short-term bed first."""
+    need = PATHWAYS[person.pathway]
+    routes = system.s.routes
+    if need == "p2" and person.u_route < routes.home_first_p2:
+        return "p1"
+    if need == "p3" and person.u_route < routes.home_first_p3:
+        return "p2"
+    return need
+
+
 def complex_stay(system, person, admitted: float | None = None):
     """Process: a P1-P3 patient from admission to leaving the acute bed for their service.
 
@@ -125,7 +164,7 @@ def complex_stay(system, person, admitted: float | None = None):
     system.acute_occupied.change(env.now, 1)
     system.in_acute += 1
     record = system.records.spell(person, admitted) if system.records is not None else None
-    ready = admitted + person.clinical_los
+    ready = ready_time(system, person, admitted + person.clinical_los)
     if record is not None:
         record["ready"] = ready
     # clinical stay then the discharge process: both lengths are known now, so one event
@@ -135,30 +174,123 @@ def complex_stay(system, person, admitted: float | None = None):
     yield from discharge(system, person, admitted, ready, env.now, record)
 
 
-def discharge(system, person, admitted: float, ready: float, joined: float, record):
-    """Process: a P1-P3 patient referred at `joined`, from the wait for their service to leaving."""
+def _wait(system, service, person, level, sites, rules):
+    """Wait in the acute bed for `service` (a generator), counted in `level`.
+
+    rules: (time, name, applies) in time order; at each time, if still waiting and applies()
+    is true, the wait ends there. Returns (site, None, None) once granted, or (None, name,
+    request) when a rule ends it (the request is still queued: cancel it, or keep it)."""
     env = system.env
-    pathway = PATHWAYS[person.pathway]
+    site = service.take(person, "hospital", sites)
+    if site is not None:
+        return site, None, None
+    event = env.event()
+    request = service.queue_for(person, "hospital", sites, event)
+    level.change(env.now, 1)
+    for at, name, applies in rules:
+        if not event.triggered and at > env.now:
+            yield event | env.timeout(at - env.now)
+        if event.triggered:
+            break
+        if applies():
+            level.change(env.now, -1)
+            return None, name, request
+    if not event.triggered:
+        yield event
+    level.change(env.now, -1)
+    return event.value, None, None
+
+
+def discharge(system, person, admitted: float, ready: float, joined: float, record):
+    """Process: a P1-P3 patient referred at `joined`, from the wait for their service to leaving.
+
+    Under pressure a wait can end another way (scenario `routes`): a P1 wait in an interim
+    short-term bed or at home with a bridging package, a P2 wait in an interim care-home bed,
+    or death while waiting."""
+    env, routes = system.env, system.s.routes
+    pathway = route(system, person)
+    if pathway != PATHWAYS[person.pathway]:
+        _substituted(system, f"home_first_{PATHWAYS[person.pathway]}")
     waiting = system.acute_delayed[f"awaiting_{pathway}"]
+    died_at = joined + person.wait_death
+    rules = [(died_at, "died_waiting", lambda: True)] if died_at < system.end else []
+    bed_site = None
     if pathway == "p1":
-        site = yield from system.acquire(system.reablement, person, "hospital", waiting)
+        service, sites = system.reablement, system.team(person)
+        interim, bridging = routes.p1_interim_bed, routes.p1_bridging
+
+        def free_bed():
+            nonlocal bed_site
+            bed_site = system.beds.take(person, "hospital", system.bed_site_wanted(person))
+            return bed_site is not None
+
+        if person.u_interim_bed < interim.share:
+            rules.append((joined + interim.after_days, "p1_interim_bed", free_bed))
+        if person.u_bridging < bridging.share:
+            rules.append((joined + bridging.after_days, "p1_bridging", lambda: True))
     elif pathway == "p2":
-        site = yield from system.acquire(system.beds, person, "hospital", waiting, system.bed_site_wanted(person))
+        service, sites = system.beds, system.bed_site_wanted(person)
+        rule = routes.p2_interim_care_home
+        if person.u_interim_home < rule.share:
+            rules.append((joined + rule.after_days, "p2_interim_care_home", lambda: True))
     else:
-        site = yield from system.acquire(system.placements, person, "hospital", waiting)
-        yield from system.wait("acute.delayed", "awaiting_p3", env.now + person.placement_delay)
+        service, sites = system.placements, None
+    rules.sort(key=lambda r: r[0])
+    site, substitution, request = yield from _wait(system, service, person, waiting, sites, rules)
+    if substitution is not None:
+        _substituted(system, substitution)
+        if substitution != "p1_bridging":
+            service.cancel(request)
+        if substitution == "died_waiting":
+            return _died_waiting(system, person, admitted, ready, record)
+    elif pathway == "p3":
+        delay_ends = env.now + person.placement_delay
+        if died_at < delay_ends:  # dies before the placement is arranged
+            yield from system.wait("acute.delayed", "awaiting_p3", died_at)
+            system.placements.release(site, present=False)
+            _substituted(system, "died_waiting")
+            return _died_waiting(system, person, admitted, ready, record)
+        yield from system.wait("acute.delayed", "awaiting_p3", delay_ends)
         system.placements.release(site, present=False)
+    left_for = {"p1_interim_bed": "p2", "p1_bridging": "p1", "p2_interim_care_home": "p3"}.get(substitution, pathway)
     leave = system.calendar.leave_time(env.now, person.u_leave, system.hospital_days)
     yield from system.wait("acute.delayed", "awaiting_discharge_day", leave)
     system.acute_occupied.change(env.now, -1)
     system.in_acute -= 1
-    _record_discharge(system, pathway, admitted, ready, env.now)
+    _record_discharge(system, left_for, admitted, ready, env.now)
     if record is not None:
-        record["discharge"], record["pathway"] = env.now, pathway.upper()
-    system.count_person("home_from_hospital" if pathway == "p1" else "bedded_from_hospital", person, env.now)
-    if pathway == "p1":
+        record["discharge"], record["pathway"] = env.now, left_for.upper()
+    system.count_person("home_from_hospital" if left_for == "p1" else "bedded_from_hospital", person, env.now)
+    if substitution == "p1_bridging":  # home with a bridging package, still on the P1 list
+        site = yield request.event
+        yield from reablement.episode(system, person, site, "hospital", joined)
+    elif substitution == "p1_interim_bed":
+        yield from beds.episode(system, person, bed_site, "hospital", joined, outcome="home_with_p1", interim=True)
+    elif substitution == "p2_interim_care_home":
+        system.leave(person, "interim_care_home", env.now)
+    elif pathway == "p1":
         yield from reablement.episode(system, person, site, "hospital", joined)
     elif pathway == "p2":
-        yield from beds.episode(system, person, site, "hospital", joined)
+        # a P3 need assessed in a bed first (home first) goes home with P1 or to a care home
+        outcome = None
+        if PATHWAYS[person.pathway] == "p3":
+            back_home = person.u_route / routes.home_first_p3 < routes.home_first_p3_home_share
+            outcome = "home_with_p1" if back_home else "long_term_care"
+        yield from beds.episode(system, person, site, "hospital", joined, outcome=outcome)
     else:
         placements.enter_care_home(system, person, "hospital", joined)
+
+
+def _substituted(system, rule: str) -> None:
+    system.monitor.count("routes.substitutions", rule, system.env.now)
+
+
+def _died_waiting(system, person, admitted: float, ready: float, record) -> None:
+    """Death in the acute bed while waiting for a service."""
+    now = system.env.now
+    system.acute_occupied.change(now, -1)
+    system.in_acute -= 1
+    system.monitor.count("hospital.deaths", "total", now)
+    if record is not None:
+        record["discharge"], record["pathway"] = now, "died"
+    system.leave(person, "died", now)

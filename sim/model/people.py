@@ -6,7 +6,9 @@ seed therefore see the same people with the same needs, whatever capacity they m
 Streams are named "<pool>.<attribute>": the pools are front-door arrivals, readmissions and
 community referrals, so a change in readmissions never shifts the next arrival's draws.
 The k-th person of a pool always gets the k-th uniform of each of its streams, however the
-draws are blocked.
+draws are blocked. Arrivals come in an order no capacity can change; readmissions do not (a
+person is readmitted when their earlier stay ends), so a readmitted person's next spell is
+drawn from streams keyed by (spell, block of person ids) instead: `SpellPool`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ATTRIBUTES = (
     "readmit_after_p0", "readmit_delay", "hw_los", "hw_escalates", "reablement_duration",
     "hours_start", "u_hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
     "u_bed_leave", "preferred_site", "placement_delay",
+    "locality", "u_ready", "u_same_day", "u_route", "u_interim_bed", "u_bridging", "u_interim_home", "wait_death",
 )  # fmt: skip
 
 # Immutable, and cheap to make (one tuple): most people are created and forgotten within
@@ -40,6 +43,13 @@ def _choice(u: np.ndarray, shares: list[float]) -> np.ndarray:
     """Index of the category each uniform falls in (categories in a fixed order)."""
     edges = np.cumsum(shares)[:-1]
     return np.searchsorted(edges, u, side="right")
+
+
+def _time_to_death(u: np.ndarray, per_day: float) -> np.ndarray:
+    """Days of waiting until death at a constant daily probability (inf if it is 0)."""
+    if per_day <= 0:
+        return np.full(len(u), np.inf)
+    return np.log1p(-u) / np.log1p(-per_day)
 
 
 class AttributePool:
@@ -61,7 +71,9 @@ class AttributePool:
             "reablement_outcome": np.array(REABLEMENT_OUTCOMES, dtype=object),
             "bed_outcome": np.array(BED_OUTCOMES, dtype=object),
             "preferred_site": np.array(list(scenario.beds.sites), dtype=object),
+            "locality": np.array(list(scenario.localities) or ["all"], dtype=object),
         }
+        self._locality_shares = [p.share for p in scenario.localities.values()] or [1.0]
 
     def _uniform(self, name: str, n: int) -> np.ndarray:
         return self.streams[f"{self.prefix}.{name}"].random(n)
@@ -106,6 +118,14 @@ class AttributePool:
                 self._uniform("preferred_site", n), [site.referral_share for site in beds.sites.values()]
             ),
             "placement_delay": s.placements.delay.from_uniform(self._uniform("placement_delay", n)),
+            "locality": _choice(self._uniform("locality", n), self._locality_shares),
+            "u_ready": self._uniform("ready_day", n),
+            "u_same_day": self._uniform("same_day", n),
+            "u_route": self._uniform("route", n),
+            "u_interim_bed": self._uniform("interim_bed", n),
+            "u_bridging": self._uniform("bridging", n),
+            "u_interim_home": self._uniform("interim_care_home", n),
+            "wait_death": _time_to_death(self._uniform("death_while_waiting", n), s.routes.death_while_waiting_per_day),
         }
 
     def _attribute_rows(self, columns: dict[str, np.ndarray], index) -> list[tuple]:
@@ -128,4 +148,75 @@ class AttributePool:
             self._next = 0
         row = self._rows[self._next]
         self._next += 1
+        return Person(pid, spell, t, *row)
+
+
+# The uniforms a person's attributes are drawn from, one per name. A SpellPool block takes them
+# as rows of one draw, in this order: append new names at the end.
+UNIFORMS = (
+    "pathway", "clinical_los", "discharge_process", "diversion", "death", "leave_day", "readmit_p0",
+    "readmit_delay", "home_ward_los", "home_ward_escalation", "reablement_duration", "hours_start",
+    "hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process", "bed_leave_day",
+    "preferred_site", "placement_delay", "locality", "ready_day", "same_day", "route", "interim_bed",
+    "bridging", "interim_care_home", "death_while_waiting",
+)  # fmt: skip
+
+
+class _Row:
+    """One row of a block's uniforms, served as if it were a stream's next draws."""
+
+    def __init__(self, values: np.ndarray):
+        self._values = values
+
+    def random(self, n: int) -> np.ndarray:
+        assert n == len(self._values)
+        return self._values
+
+
+class _BlockStreams:
+    """The uniforms of one (spell, block of person ids): one keyed generator, one row per name."""
+
+    def __init__(self, streams: Streams, prefix: str, key: tuple[int, ...], block: int):
+        self._rows = streams.keyed(prefix, *key).random((len(UNIFORMS), block))
+        self._index = {f"{prefix}.{name}": k for k, name in enumerate(UNIFORMS)}
+
+    def __getitem__(self, name: str) -> _Row:
+        return _Row(self._rows[self._index[name]])
+
+
+class SpellPool:
+    """Attributes of a person's later spells, keyed by (person, spell) rather than by the order
+    of readmissions: person `pid` in spell `spell` gets column pid % block of the uniforms drawn
+    for (spell, pid // block). Blocks are drawn when first needed and a few hundred are kept;
+    one dropped and needed again is drawn again, identically."""
+
+    KEPT = 256
+
+    def __init__(self, scenario: Scenario, streams: Streams, prefix: str, block: int = 1024):
+        self.s = scenario
+        self.streams = streams
+        self.prefix = prefix
+        self.block = block
+        # a block is one float matrix (attribute × person): a person's row is read in one call
+        self._blocks: dict[tuple[int, int], np.ndarray] = {}
+        self._labels = AttributePool(scenario, streams, prefix)._labels
+        self._typed: list[tuple[int, object]] = []  # (row index, label array or int or bool), from the first draw
+
+    def next(self, pid: int, spell: int, t: float) -> Person:
+        key = (spell, pid // self.block)
+        values = self._blocks.get(key)
+        if values is None:
+            if len(self._blocks) >= self.KEPT:
+                del self._blocks[next(iter(self._blocks))]  # the oldest block
+            pool = AttributePool(self.s, _BlockStreams(self.streams, self.prefix, key, self.block), self.prefix)
+            drawn = pool.draw(self.block)
+            values = self._blocks[key] = np.array([drawn[name] for name in ATTRIBUTES], dtype=float)
+            if not self._typed:
+                self._typed = [
+                    (k, self._labels.get(name, bool if drawn[name].dtype == bool else int))
+                    for k, name in enumerate(ATTRIBUTES) if name in self._labels or drawn[name].dtype.kind in "bi"
+                ]
+        row = values[:, pid % self.block].tolist()
+        for k, kind in self._typed:
+            row[k] = kind[int(row[k])] if isinstance(kind, np.ndarray) else kind(row[k])
         return Person(pid, spell, t, *row)

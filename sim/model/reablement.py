@@ -5,19 +5,26 @@ from __future__ import annotations
 from . import front_door, placements
 
 
-def record_start(system, service: str, source: str, joined: float) -> None:
-    """A person starts a service: count it and record their wait (start of service - joined)."""
+LOCALITY_SERIES = {"reablement": "locality.p1", "beds": "locality.p2"}
+
+
+def record_start(system, service: str, person, source: str, joined: float) -> None:
+    """A person starts a service: count it and record their wait (start of service - joined),
+    by source and, for hospital discharges, by home locality."""
     m, now = system.monitor, system.env.now
     m.count(f"{service}.starts", source, now)
     m.count(f"{service}.wait_days", source, now, now - joined)
+    if source == "hospital" and system.s.localities:
+        m.count(f"{LOCALITY_SERIES[service]}_starts", person.locality, now)
+        m.count(f"{LOCALITY_SERIES[service]}_wait_days", person.locality, now, now - joined)
 
 
 def step_up(system, person, source: str):
     """Process: a step-up referral from the community into reablement (waiting at home)."""
     joined = system.env.now
-    site = system.reablement.take(person, source)
+    site = system.reablement.take(person, source, system.team(person))
     if site is None:
-        site = yield system.reablement.request(person, source)
+        site = yield system.reablement.request(person, source, system.team(person))
     yield from episode(system, person, site, source, joined)
 
 
@@ -29,7 +36,7 @@ def episode(system, person, site: str, source: str, joined: float, started: floa
     env, service, m = system.env, system.reablement, system.monitor
     service.occupy(site, person)
     if started is None:
-        record_start(system, "reablement", source, joined)
+        record_start(system, "reablement", person, source, joined)
         system.count_person("reablement", person, env.now)
     record = None
     if system.records is not None:

@@ -14,7 +14,8 @@ class Records:
 
     def spell(self, person, admitted: float, ready: float | None = None, left: float | None = None,
               pathway: str | None = None) -> dict:
-        record = {"pid": person.pid, "admission": admitted, "ready": ready, "discharge": left, "pathway": pathway}
+        record = {"pid": person.pid, "spell": person.spell, "clinical_los": person.clinical_los,
+                  "admission": admitted, "ready": ready, "discharge": left, "pathway": pathway}
         self.spells.append(record)
         return record
 

@@ -32,6 +32,9 @@ SERIES: frozenset[str] = frozenset(
         "acute.occupied", "acute.delayed",  # time integrals; delayed by reason
         "beds.admissions", "beds.discharges", "beds.los_days", "beds.outcomes", "beds.delayed",
         "beds.short_stays",  # discharges after a stay shorter than SHORT_STAY_DAYS, by site and total
+        "routes.substitutions",  # a route other than the need, or a wait ended under pressure, by rule
+        "locality.p1_wait_days", "locality.p1_starts",  # hospital P1 waits and starts, by home locality
+        "locality.p2_wait_days", "locality.p2_starts",  # hospital P2 waits and starts, by home locality
         "reablement.ends", "reablement.hours_end", "reablement.hours_reduction", "reablement.hours_reduction_n",
     }
 )  # fmt: skip

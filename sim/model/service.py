@@ -9,8 +9,13 @@ Semantics, kept explicit because results depend on them:
   next discharge day), so a held but empty slot is lost capacity, as a bed kept for Monday is.
 - Capacity can change at any time. A cut never ends a stay; it only stops new grants until
   allocations fall below the new capacity.
-- With `site=None` a request takes any site (the first free in the scenario's order); with a
-  site name it waits for that site.
+- A request names the sites it accepts, in order of preference (`sites`, e.g. a locality's
+  bed bases nearest first, or one team), or None for any site (in the scenario's order). It
+  takes the first free site it accepts; waiting, it is served by the first of them to free.
+  Nobody in the queue ever accepts a site with a free slot (a freed slot is offered to the
+  queue at once), so a new request takes a free slot it accepts without overtaking anyone.
+- A waiting request can be withdrawn (`cancel`: the person went elsewhere or died) or made to
+  accept more sites (`widen`: overflow to any team after some days).
 """
 
 from __future__ import annotations
@@ -40,16 +45,22 @@ class Site:
         self.capacity_level = capacity_level
 
 
-class Request:
-    __slots__ = ("event", "joined", "key", "person", "site", "source")
+Sites = tuple[str, ...] | None  # the sites a request accepts, in order of preference; None: any
 
-    def __init__(self, event, person, source, site, key, joined):
+
+class Request:
+    __slots__ = ("event", "joined", "key", "person", "sites", "source")
+
+    def __init__(self, event, person, source, sites: Sites, key, joined):
         self.event = event
         self.person = person
         self.source = source
-        self.site = site
+        self.sites = sites
         self.key = key
         self.joined = joined
+
+    def accepts(self, site: str) -> bool:
+        return self.sites is None or site in self.sites
 
 
 class Service:
@@ -61,8 +72,10 @@ class Service:
         capacities: dict[str, float],
         priority: dict[str, int] | None = None,
         trace: list | None = None,
+        overflow_after: float | None = None,
     ):
         self.env = env
+        self.overflow_after = overflow_after  # days after which a request limited to some sites takes any
         self.name = name
         self._requests = f"{name}.requests"  # the daily count of requests (demand), by source
         self.priority = priority or {}
@@ -83,23 +96,22 @@ class Service:
         self.released = 0
 
     # -- queries ---------------------------------------------------------------------------
-    def free_site(self, site: str | None = None) -> str | None:
-        """A site with a free slot (respecting `site` if given), or None."""
-        if site is not None:
-            s = self.sites[site]
-            return site if s.allocated < s.capacity else None
-        for s in self.sites.values():
+    def free_site(self, sites: Sites = None) -> str | None:
+        """The first site with a free slot among `sites` (any site if None), or None."""
+        if sites is None:
+            for s in self.sites.values():
+                if s.allocated < s.capacity:
+                    return s.name
+            return None
+        for name in sites:
+            s = self.sites[name]
             if s.allocated < s.capacity:
-                return s.name
+                return name
         return None
 
-    def has_room(self, site: str | None = None) -> bool:
+    def has_room(self, sites: Sites = None) -> bool:
         """True if a new request would be granted now without overtaking anyone."""
-        if site is None:
-            return not self.queue and self.free_site() is not None
-        return self.free_site(site) is not None and not any(
-            r.site is None or r.site == site for r in self.queue
-        )
+        return self.free_site(sites) is not None
 
     @property
     def waiting(self) -> int:
@@ -110,25 +122,25 @@ class Service:
         return sum(s.allocated for s in self.sites.values())
 
     # -- requests --------------------------------------------------------------------------
-    def take(self, person, source: str, site: str | None = None) -> str | None:
+    def take(self, person, source: str, sites: Sites = None) -> str | None:
         """Grant a slot at once if that overtakes nobody: the site granted, or None (and no request)."""
-        if not self.has_room(site):
+        granted = self.free_site(sites)
+        if granted is None:
             return None
         self._monitor.count(self._requests, source, self.env.now)
         self.requested += 1
-        self._log("join", person, site)
-        granted = self.free_site(site)
+        self._log("join", person, sites)
         self._allocate(person, granted)
         return granted
 
-    def request(self, person, source: str, site: str | None = None) -> simpy.Event:
+    def request(self, person, source: str, sites: Sites = None) -> simpy.Event:
         """An event that succeeds, with the site name as value, when a slot is granted."""
         event = self.env.event()
-        granted = self.take(person, source, site)
+        granted = self.take(person, source, sites)
         if granted is not None:
             event.succeed(granted)
         else:
-            self.queue_for(person, source, site, event)
+            self.queue_for(person, source, sites, event)
         return event
 
     def place(self, person, site: str) -> None:
@@ -138,17 +150,45 @@ class Service:
         self._log("join", person, site)
         self._allocate(person, site)
 
-    def queue_for(self, person, source: str, site: str | None, event: simpy.Event) -> None:
+    def queue_for(self, person, source: str, sites: Sites, event: simpy.Event) -> Request:
         """Join the queue (after `take` found no room); `event` succeeds with the site when granted."""
         now = self.env.now
         self._monitor.count(self._requests, source, now)
         self.requested += 1
-        self._log("join", person, site)
-        request = Request(event, person, source, site, (self.priority.get(source, 0), next(self._sequence)), now)
+        self._log("join", person, sites)
+        request = Request(event, person, source, sites, (self.priority.get(source, 0), next(self._sequence)), now)
         self._queue_level(source).change(now, 1)
         self.queue.append(request)
         if len(self.queue) > 1 and request.key < self.queue[-2].key:
             self.queue.sort(key=lambda r: r.key)
+        if self.overflow_after is not None and sites is not None:
+            self.env.timeout(self.overflow_after).callbacks.append(lambda _event: self.widen(request))
+        return request
+
+    def cancel(self, request: Request) -> bool:
+        """Withdraw a waiting request; False if it was granted already (nothing changes then)."""
+        if request.event.triggered:
+            return False
+        self.queue.remove(request)
+        self._queue_level(request.source).change(self.env.now, -1)
+        self._log("cancel", request.person, request.sites)
+        return True
+
+    def widen(self, request: Request, sites: Sites = None) -> None:
+        """A waiting request now accepts `sites` too (None: any): granted at once if one of
+        them is free (nobody waiting accepts a free site, so nobody is overtaken)."""
+        if request.event.triggered:
+            return
+        request.sites = None if sites is None or request.sites is None else request.sites + tuple(
+            s for s in sites if s not in request.sites
+        )
+        self._log("widen", request.person, request.sites)
+        granted = self.free_site(request.sites)
+        if granted is not None:
+            self.queue.remove(request)
+            self._queue_level(request.source).change(self.env.now, -1)
+            self._allocate(request.person, granted)
+            request.event.succeed(granted)
 
     def occupy(self, site: str, person=None) -> None:
         """The person holding a slot at `site` is now physically there."""
@@ -181,7 +221,7 @@ class Service:
         s = self.sites[site]
         while self.queue and s.allocated < s.capacity:
             for index, request in enumerate(self.queue):  # noqa: B007 (index is used after the loop)
-                if request.site is None or request.site == site:
+                if request.sites is None or site in request.sites:
                     break
             else:
                 return
@@ -203,7 +243,8 @@ class Service:
 
     def _log(self, what: str, person, site) -> None:
         if self._trace is not None:
-            s = self.sites.get(site) if site is not None else None
+            # `site`: the site granted, released or changed, or the sites a request accepts
+            s = self.sites.get(site) if isinstance(site, str) else None
             self._trace.append(
                 (
                     self.env.now,

@@ -32,3 +32,12 @@ class Streams:
             )
             rng = self._generators[name] = np.random.Generator(np.random.PCG64(seq))
         return rng
+
+    def keyed(self, name: str, *key: int) -> np.random.Generator:
+        """A fresh generator for `name` and an integer key (e.g. a spell and a block of person
+        ids): the same draws whenever it is asked for, in whatever order, and not cached."""
+        seq = np.random.SeedSequence(
+            entropy=self.master_seed, spawn_key=(self.replication, stream_key(name), *key)
+        )
+        return np.random.Generator(np.random.PCG64(seq))
+

@@ -21,7 +21,7 @@ from ..units import DAYS_PER_YEAR
 from . import beds, census, front_door, hospital
 from .calendar import Calendar
 from .monitor import Monitor
-from .people import AttributePool
+from .people import AttributePool, SpellPool
 from .records import Records
 from .service import Service
 from .streams import Streams
@@ -50,14 +50,13 @@ class System:
         self.streams = Streams(seed, replication)
         self.trace: list | None = [] if trace else None
         self.records: Records | None = Records() if records else None
-        self.pools = {
-            name: AttributePool(scenario, self.streams, name)
-            for name in ("front_door", "readmission", "community")
-        }
+        self.pools = {name: AttributePool(scenario, self.streams, name) for name in ("front_door", "community")}
+        self.pools["readmission"] = SpellPool(scenario, self.streams, "readmission")
         self._next_pid = 0
         # journeys running (a SimPy process or a timed callback): one per person still in the
         # system on a journey (a hand-over, e.g. Home Ward to hospital, happens within one step)
         self.journeys = 0
+        self.readiness_days = scenario.acute.readiness_weekday.as_tuple()
         self.hospital_days = scenario.acute.discharge_weekday.as_tuple()
         self.bed_days = scenario.beds.discharge_weekday.as_tuple()
         m = self.monitor
@@ -69,17 +68,27 @@ class System:
         # person ids already counted, by (reporting year, counter); years long past are dropped
         self.people_seen: dict[tuple[int, str], set[int]] = {}
 
-        def service(name, capacities, priority=None):
-            return Service(self.env, m, name, capacities, priority, self.trace)
+        def service(name, capacities, priority=None, overflow_after=None):
+            return Service(self.env, m, name, capacities, priority, self.trace, overflow_after)
 
         sc = scenario
         self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
-        self.reablement = service("reablement", {ALL: sc.reablement.capacity}, sc.reablement.priority.model_dump())
+        overflow = sc.reablement.overflow
+        self.reablement = service(
+            "reablement", sc.team_capacities(sc.reablement.capacity), sc.reablement.priority.model_dump(),
+            None if overflow == "none" else overflow.after_days,
+        )
+        # the sites (teams, bed bases) a person from each locality accepts; None: any
+        self.team_of = {name: (name,) for name in sc.localities} or {ALL: None}
+        nearest = sc.beds.site_choice == "nearest_acceptable"
+        self.bed_sites_of = {name: (p.bed_sites or None) if nearest else None for name, p in sc.localities.items()}
         self.beds = service("beds", {n: site.beds for n, site in sc.beds.sites.items()}, sc.beds.priority.model_dump())
         self.placements = service("placements", {ALL: sc.placements.capacity}, sc.placements.priority.model_dump())
         self.los_multiplier = {n: site.los_multiplier for n, site in sc.beds.sites.items()}
         self._schedule_capacity(self.home_ward, ALL, sc.home_ward.capacity_schedule)
-        self._schedule_capacity(self.reablement, ALL, sc.reablement.capacity_schedule)
+        for change in sc.reablement.capacity_schedule:  # the city's places, shared among the teams
+            for team, places in sc.team_capacities(change.capacity).items():
+                self._schedule_change(self.reablement, team, change.date, places)
         self._schedule_capacity(self.placements, ALL, sc.placements.capacity_schedule)
         for name, site in sc.beds.sites.items():
             self._schedule_capacity(self.beds, name, site.capacity_schedule)
@@ -139,13 +148,13 @@ class System:
             event = self.env.timeout(t - self.env.now)
             event.callbacks.append(lambda _event: action(*args))
 
-    def acquire(self, service, person, source: str, level, site: str | None = None):
+    def acquire(self, service, person, source: str, level, sites=None):
         """A slot at `service` (a generator): taken at once if free, else waited for in a
         queue while counted in `level` (e.g. acute bed days awaiting P1). Returns the site."""
-        granted = service.take(person, source, site)
+        granted = service.take(person, source, sites)
         if granted is None:
             event = self.env.event()
-            service.queue_for(person, source, site, event)
+            service.queue_for(person, source, sites, event)
             level.change(self.env.now, 1)
             granted = yield event
             level.change(self.env.now, -1)
@@ -158,16 +167,26 @@ class System:
             self.monitor.interval(series, reason, now, until)
             yield self.env.timeout(until - now)
 
-    def bed_site_wanted(self, person) -> str | None:
-        return person.preferred_site if self.s.beds.site_choice == "preferred" else None
+    def bed_site_wanted(self, person) -> tuple[str, ...] | None:
+        """The bed sites a person accepts, in order of preference (None: any, in file order)."""
+        if self.s.beds.site_choice == "preferred":
+            return (person.preferred_site,)
+        return self.bed_sites_of.get(person.locality)
+
+    def team(self, person) -> tuple[str, ...] | None:
+        """The reablement team(s) a person can start with: their locality's (None: one city team)."""
+        return self.team_of[person.locality]
 
     def _schedule_capacity(self, service: Service, site: str, schedule) -> None:
         for change in schedule:
-            t = self.s.time_of(change.date)
-            if t <= 0:
-                service.set_capacity(site, change.capacity)
-            else:
-                self.call_at(t, service.set_capacity, site, change.capacity)
+            self._schedule_change(service, site, change.date, change.capacity)
+
+    def _schedule_change(self, service: Service, site: str, date, capacity: float) -> None:
+        t = self.s.time_of(date)
+        if t <= 0:
+            service.set_capacity(site, capacity)
+        else:
+            self.call_at(t, service.set_capacity, site, capacity)
 
     # -- run -----------------------------------------------------------------------------------
     def run(self, until: float | None = None) -> None:
