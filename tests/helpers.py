@@ -98,6 +98,24 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
 # -- degenerate scenarios ----------------------------------------------------------------------
 
 
+# The baseline's structure switched off: one city-wide locality and team, beds in file order,
+# no route levers or substitutions, readiness declared as soon as the clinical stay ends and
+# every P0 leaving on their ready day: the degenerate case in which queues are textbook ones.
+PLAIN_STRUCTURE: dict[str, Any] = {
+    "localities": {},
+    "routes": {},
+    "beds.site_choice": "first_free",
+    "reablement.overflow": "none",
+    "acute.readiness_weekday": {day: 1.0 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "acute.p0_same_day_share": 1.0,
+}
+
+
+def plain(scenario: Scenario) -> Scenario:
+    """`scenario` with PLAIN_STRUCTURE."""
+    return modify(scenario, PLAIN_STRUCTURE)
+
+
 def mmc_beds_scenario(
     arrival_rate: float,
     beds: int | str,
@@ -125,6 +143,7 @@ def mmc_beds_scenario(
     return modify(
         baseline(),
         {
+            **PLAIN_STRUCTURE,
             "meta.name": f"mmc_beds(lambda={arrival_rate}, c={beds}, los={mean_los})",
             "run.start_date": start_date,
             "run.years": float(years),
@@ -158,11 +177,14 @@ def mmc_beds_scenario(
 
 
 def unlimited_everywhere(scenario: Scenario) -> Scenario:
-    """`scenario` with every capacity unlimited and every discharge day allowed (no waits)."""
+    """`scenario` with every capacity unlimited, readiness declared and discharge allowed on
+    every day, and every P0 leaving on the ready day (no waits)."""
     changes: dict[str, Any] = {
         "home_ward.capacity": UNLIMITED,
         "reablement.capacity": UNLIMITED,
         "placements.capacity": UNLIMITED,
+        "acute.readiness_weekday": every_weekday(1.0),
+        "acute.p0_same_day_share": 1.0,
         "acute.discharge_weekday": every_weekday(1.0),
         "beds.discharge_weekday": every_weekday(1.0),
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import plain, scale_capacity
 
 from sim.calibrate import censor_at, history_start_of
 from sim.calibrate.extract import read_extract
@@ -28,7 +29,13 @@ K = 4
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
-    folder = synthesize(load_scenario("scenarios/baseline.toml"), years=2, seed=4, out=tmp_path_factory.mktemp("h") / "x", faults=True)
+    # The baseline with its plain structure (no routes or substitutions, readiness when the
+    # clinical stay ends): the extract then shows each fitted parameter directly. Learning the
+    # routes and readiness rules from an extract is calibration's open work (issue #13).
+    # Without the substitution rules that keep the baseline's queues stable at ≈ 97% occupancy,
+    # reablement and beds get 10% more capacity, so discharges keep pace with needs.
+    truth = scale_capacity(plain(load_scenario("scenarios/baseline.toml")), 1.1)
+    folder = synthesize(truth, years=2, seed=4, out=tmp_path_factory.mktemp("h") / "x", faults=True)
     manifest = json.loads((folder / "manifest.json").read_text())
     extract = read_extract(folder, manifest["extract_date"])
     start, _ = history_start_of(folder, extract.spells)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import BASELINE_PATH, baseline, cost_item, cost_table, mmc_beds_scenario, modify
+from helpers import BASELINE_PATH, baseline, cost_item, cost_table, mmc_beds_scenario, modify, plain
 
 from sim.errors import InputError
 from sim.experiment.plan import _yearly_cost, current_capacity, parse_target, plan, with_capacity
@@ -75,7 +75,7 @@ def test_beds_are_shared_over_sites_in_proportion():
     0.778 (b) and 0.667 (c): 7, 4, 6 = 17 exactly. (Rounding each share would give 8, 4, 6 = 18;
     giving the spare beds to the first sites would give 8, 4, 5.) Dated changes are dropped."""
     site = {"capacity_schedule": [], "los_multiplier": 1.0}
-    base = modify(baseline(), {"beds.sites": {
+    base = modify(plain(baseline()), {"beds.sites": {
         "a": {**site, "beds": 4, "referral_share": 0.5, "capacity_schedule": [{"date": dt.date(2025, 6, 1), "capacity": 6}]},
         "b": {**site, "beds": 2, "referral_share": 0.25},
         "c": {**site, "beds": 3, "referral_share": 0.25},

@@ -32,9 +32,11 @@ EXPECTED_CHANGES = {
         "front_door.diversion",
         "acute.discharge_process.p1", "acute.discharge_process.p2", "acute.discharge_process.p3",
         "reablement.capacity", "beds.los", "beds.discharge_process",
+        "routes.home_first_p2", "routes.home_first_p3", "routes.home_first_p3_home_share",
     },
     "beds_plus_12": {f"beds.sites.hub_{i}.beds" for i in range(1, 7)},
     "seven_day_discharge": {
+        "acute.readiness_weekday.sat", "acute.readiness_weekday.sun",
         "acute.discharge_weekday.sat", "acute.discharge_weekday.sun",
         "beds.discharge_weekday.sat", "beds.discharge_weekday.sun",
     },
@@ -109,6 +111,7 @@ def test_scenario_values_from_their_stated_arithmetic():
     # weekend = mean of the baseline's Mon-Fri probabilities (to the 3 decimals written)
     seven = load_scenario(SCENARIOS / "seven_day_discharge.toml")
     for table, ref in ((seven.acute.discharge_weekday, base.acute.discharge_weekday),
+                       (seven.acute.readiness_weekday, base.acute.readiness_weekday),
                        (seven.beds.discharge_weekday, base.beds.discharge_weekday)):
         weekday_mean = sum(ref.as_tuple()[:5]) / 5
         assert table.sat == table.sun == pytest.approx(weekday_mean, abs=5e-4)

@@ -41,7 +41,8 @@ def test_sources_are_read_from_the_line_the_block_above_or_the_table_header():
     sources = scenario_sources(SCENARIOS / "baseline.toml")
     assert "NHS England case study (2023)" in source_of(sources, "home_ward.capacity")  # same line
     assert "LTHT adult discharges" in source_of(sources, "arrivals.rate_per_day")  # block under [arrivals]
-    assert "Probability that a person able to leave" in source_of(sources, "acute.discharge_weekday.mon")
+    assert "Probability that a person able to leave" in source_of(sources, "acute.discharge_weekday.mon")  # under its header
+    assert "12 integrated neighbourhood teams" in source_of(sources, "localities.Neighbourhood 3.bed_sites")
     assert "Six bed bases" in source_of(sources, "beds.sites.hub_4.beds")  # comment above [beds.sites]
     assert "IPACS BNSSG" in source_of(sources, "reablement.duration.mean")  # inline table, same line
 

@@ -152,7 +152,7 @@ def test_missing_kpi_scope_or_scenario_is_not_available_not_an_error(results):
         anchor(kpi="substitutions_per_week", low=0),  # a KPI the lead will add
         anchor(kpi="people_per_year", scope="locality_north", **pair),  # a scope that does not exist yet
         anchor(kpi="p1_wait_days", scenarios=["winter_surge"], low=0),  # a scenario that was not run
-        anchor(kpi="bed_outcome_share", scope="home", future=True, low=0.1),
+        anchor(kpi="nr2r_patient_share", scope="total", future=True, low=0.1),
     ]
     rows = evaluate(cases, results, KPI_IDS)
     assert [r.verdict for r in rows] == [NOT_AVAILABLE] * 4

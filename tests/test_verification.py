@@ -150,11 +150,13 @@ def test_littles_law_in_the_baseline(flow):
 
         acute = w("acute.occupied") / days
         deaths = w("hospital.deaths")
+        waiting_deaths = w("routes.substitutions", "died_waiting")  # their stays are recorded
         exits = sum(w("hospital.discharges", p) for p in PATHWAYS) + deaths
-        bed_days = sum(w("hospital.los_days", p) for p in PATHWAYS) + deaths * death_los
+        bed_days = (sum(w("hospital.los_days", p) for p in PATHWAYS + ("died_waiting",))
+                    + (deaths - waiting_deaths) * death_los)
         assert w("hospital.admissions") / days * bed_days / exits == pytest.approx(acute, rel=0.01), "acute"
 
-        in_service = w("reablement.occupied", "all") / days
+        in_service = sum(w("reablement.occupied", team) for team in scenario.localities) / days
         starts = sum(w("reablement.starts", s) for s in REABLEMENT_SOURCES) / days
         assert starts * scenario.reablement.duration.mean == pytest.approx(in_service, rel=0.04), "reablement"
 
@@ -164,12 +166,13 @@ def test_littles_law_in_the_baseline(flow):
 
 
 def test_conservation_in_every_service(flow):
-    """Every request is granted or still queued; every grant is released or still held."""
+    """Every request is granted, withdrawn (a substitution or a death while waiting) or still
+    queued; every grant is released or still held."""
     _, outputs = flow
     for out in outputs:
         e = out.end_state
         for svc in SERVICES:
-            assert e[f"{svc}.requested"] == e[f"{svc}.granted"] + e[f"{svc}.waiting"], svc
+            assert e[f"{svc}.requested"] == e[f"{svc}.granted"] + e[f"{svc}.cancelled"] + e[f"{svc}.waiting"], svc
             assert e[f"{svc}.granted"] == e[f"{svc}.released"] + e[f"{svc}.allocated"], svc
             assert e[f"{svc}.allocated"] >= 0 and e[f"{svc}.waiting"] >= 0, svc
 
@@ -284,27 +287,30 @@ def occupancy_integral(trace, service: str, site: str, t0: float, t1: float) -> 
 def service_capacities(scenario) -> dict[str, dict[str, float]]:
     return {
         "home_ward": {"all": scenario.home_ward.capacity},
-        "reablement": {"all": scenario.reablement.capacity},
+        "reablement": scenario.team_capacities(scenario.reablement.capacity),
         "beds": {name: site.beds for name, site in scenario.beds.sites.items()},
         "placements": {"all": scenario.placements.capacity},
     }
 
 
 def test_trace_capacity_fifo_and_join_before_start(flow):
-    """Baseline replication 0 (site_choice first_free, all ranks equal). Every request for a
-    bed asks for any site (site None), and a release at any site grants the head of the one
-    queue, so FIFO holds exactly across all six bed sites, not only per site. See
-    `replay_service` for the invariants; the counts must agree with the end state, and the
-    occupancy accumulators with the trace's own piecewise-constant counts (to 1e-9).
+    """Baseline replication 0 (all ranks equal). A bed request accepts its locality's bed sites
+    and a reablement request its own team (any team after the overflow days); a slot that frees
+    goes to the first in the queue who accepts it, so nobody is overtaken by someone who
+    accepts the same site, and nobody waits while a site they accept has room. See
+    `replay_service` for the invariants; the counts must agree with the end state (withdrawn
+    requests included), and the occupancy accumulators with the trace's own piecewise-constant
+    counts (to 1e-9).
     """
     scenario, outputs = flow
     out = outputs[0]
-    assert scenario.beds.site_choice == "first_free"
+    assert scenario.beds.site_choice == "nearest_acceptable" and scenario.reablement.overflow != "none"
     capacities = service_capacities(scenario)
     for svc in SERVICES:
         counts = replay_service(out.trace, svc, capacities[svc])
         e = out.end_state
         assert counts["join"] == e[f"{svc}.requested"] and counts["grant"] == e[f"{svc}.granted"]
+        assert counts["cancel"] == e[f"{svc}.cancelled"]
         assert counts["release"] == e[f"{svc}.released"] and counts["pending_at_end"] == e[f"{svc}.waiting"]
         assert counts["allocated_at_end"] == e[f"{svc}.allocated"]
         assert counts["grant"] > 100, f"{svc}: too few grants to test anything"
@@ -346,6 +352,7 @@ NAN_WITHOUT_EVENTS = (
     "bed_los_days", "bed_home_proportion", "nr2r_los_days", "pathway_share_p0", "pathway_share_p1",
     "pathway_share_p2", "pathway_share_p3", "p1_wait_days", "p2_wait_days", "p3_wait_days",
     "reablement_effectiveness_hours", "community_wait_days", "p0_same_day_share", "bed_short_stay_share",
+    "bed_outcome_share",
 )  # fmt: skip
 
 
@@ -404,14 +411,17 @@ def test_unlimited_capacity_gives_zero_waits():
 
 
 def test_pathway_share_zero_leaves_placements_unused_from_hospital(flow):
-    """p3 = 0 (its share moved to p0): no hospital P3 discharge, placement or P3 delay on any
+    """p3 = 0 (its share moved to p0) and no interim care-home substitution: no hospital P3 discharge, placement or P3 delay on any
     day (warm-up and overflow included), while beds and reablement still refer to placements
     (so the placement service itself still works). A series never recorded counts as all
     zeros, so each one is first shown to be recorded, and not zero, in the baseline flow: a
     misnamed series or scope cannot pass as "no events"."""
     base = baseline()
     shares = base.acute.pathway_shares
-    scenario = modify(base, {"acute.pathway_shares": {"p0": shares.p0 + shares.p3, "p1": shares.p1, "p2": shares.p2, "p3": 0.0}})
+    scenario = modify(base, {
+        "acute.pathway_shares": {"p0": shares.p0 + shares.p3, "p1": shares.p1, "p2": shares.p2, "p3": 0.0},
+        "routes.p2_interim_care_home": {"after_days": 0.0, "share": 0.0},  # the other way to a care home
+    })
     out = simulate(scenario, 0)
     _, baseline_outputs = flow
     for key in (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 
 
@@ -21,12 +22,20 @@ class Entry:
 
 @dataclass
 class Section:
-    name: str  # dotted table name, e.g. "beds.sites.hub_1"
+    name: str  # dotted table name as written, keys quoted where needed, e.g. 'localities."North West"'
     entries: list[Entry] = field(default_factory=list)
     comment: str = ""
 
     def add(self, key: str, value: object, comment: str = "") -> None:
         self.entries.append(Entry(key, value, comment))
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_text(key: str) -> str:
+    """A TOML key: bare if it can be, else quoted (real names have spaces and apostrophes)."""
+    return key if _BARE.match(key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def value_text(value: object) -> str:
@@ -45,7 +54,7 @@ def value_text(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {value_text(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{key_text(k)} = {value_text(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
@@ -65,7 +74,7 @@ def render(header: list[str], top: list[Entry], sections: list[Section]) -> str:
 
 def _entry(entry: Entry) -> list[str]:
     comment = [f"# {line}" for line in entry.comment.splitlines()] if entry.comment else []
-    return comment + [f"{entry.key} = {value_text(entry.value)}"]
+    return comment + [f"{key_text(entry.key)} = {value_text(entry.value)}"]
 
 
 def render_scenario(data: dict, comments: dict[str, str], header: list[str], default_comment: str) -> str:
@@ -74,22 +83,22 @@ def render_scenario(data: dict, comments: dict[str, str], header: list[str], def
     top: list[Entry] = []
     sections: list[Section] = []
 
-    def walk(node: dict, path: str) -> None:
-        section = Section(path) if path else None
+    def walk(node: dict, path: str, table: str) -> None:
+        section = Section(table) if path else None
         nested = []
         for key, value in node.items():
             here = f"{path}.{key}" if path else key
             if value is None or value == ():  # optional settings left out (TOML has no null)
                 continue
-            if isinstance(value, dict) and "family" not in value:
-                nested.append((value, here))
+            if isinstance(value, dict) and "family" not in value and "after_days" not in value:
+                nested.append((value, here, f"{table}.{key_text(key)}" if table else key_text(key)))
                 continue
             entry = Entry(key, value, comments.get(here, default_comment))
             (section.entries if section else top).append(entry)
         if section and section.entries:
             sections.append(section)
-        for value, here in nested:
-            walk(value, here)
+        for value, here, name in nested:
+            walk(value, here, name)
 
-    walk(data, "")
+    walk(data, "", "")
     return render(header, top, sections)

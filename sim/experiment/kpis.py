@@ -25,6 +25,8 @@ REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
 PLACEMENT_SOURCES = ("hospital", "short_term_bed", "community")
 BED_SOURCES = ("hospital", "community", "front_door")
 AVOIDANCE_ROUTES = ("home_ward", "assessment_home", "step_up_reablement", "step_up_bed")
+SUBSTITUTION_RULES = ("home_first_p2", "home_first_p3", "p1_interim_bed", "p1_bridging", "p2_interim_care_home", "died_waiting")
+BED_OUTCOMES = ("home", "home_with_p1", "long_term_care", "readmitted", "died")
 PEOPLE_COUNTERS = ("admitted", "home_from_hospital", "bedded_from_hospital", "home_after_bed", "reablement", "permanent_care")
 
 
@@ -62,7 +64,7 @@ KPIS: tuple[KPI, ...] = (
     KPI("home_ward_starts_per_week", "people/week", "Home Ward (virtual ward) admissions"),
     KPI("admissions_per_week", "people/week", "Acute admissions of the cohort (including readmissions and Home Ward escalations)"),
     KPI("acute_beds_occupied", "beds", "Time-average acute beds occupied by the cohort"),
-    KPI("reablement_occupancy", "proportion", "Reablement: time-average people in service ÷ capacity"),
+    KPI("reablement_occupancy", "proportion", "Reablement: time-average people in service ÷ places (or, with capacity in hours a week, staff hours committed ÷ hours funded), by team and total"),
     KPI("community_queue", "people", "Time-average people waiting at home for a step-up service"),
     KPI("community_wait_days", "days", "Mean wait of community step-up referrals, referral to start"),
     KPI("people_per_year", "people/year", "Distinct people with each experience, each counted once per reporting year (365-day blocks from the start date), per year: admitted, home_from_hospital (P0 or P1 discharge), bedded_from_hospital (P2 or P3 discharge), home_after_bed (short-term bed exit home, with or without P1), reablement (started), permanent_care (entered a care home)"),
@@ -72,6 +74,8 @@ KPIS: tuple[KPI, ...] = (
     KPI("p0_same_day_share", "proportion", "Share of pathway 0 discharges leaving on the calendar day they became ready to leave (no reason to reside)"),
     KPI("bed_short_stay_share", "proportion", "Share of short-term bed discharges (all exits) after a stay of less than 27 days, by site and total"),
     KPI("people_waiting_in_beds", "people", "Short-term beds: time-average people whose therapy has ended, by reason (process, awaiting P1, a placement or a discharge day)"),
+    KPI("substitutions_per_week", "people/week", "People whose route differs from their need, by rule: home_first_p2 (P2 need home with P1), home_first_p3 (P3 need to a short-term bed), p1_interim_bed, p1_bridging (P1 wait ended in an interim bed, or at home with a bridging package), p2_interim_care_home, died_waiting (died in an acute bed waiting for P1-P3)"),
+    KPI("bed_outcome_share", "proportion", "Short-term bed discharges by outcome (home, home_with_p1, long_term_care, readmitted, died) ÷ all short-term bed discharges"),
     KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
 )
 KPI_BY_ID = {k.id: k for k in KPIS}
@@ -163,6 +167,16 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
         add(f"{p}_queue", "total", w("acute.delayed", f"awaiting_{p}"), w.days)
     for p, service in zip(complex_, ("reablement", "beds", "placements")):
         add(f"{p}_wait_days", "total", w(f"{service}.wait_days", "hospital"), w(f"{service}.starts", "hospital"))
+    for place in scenario.localities:
+        for p in ("p1", "p2"):
+            add(f"{p}_wait_days", place, w(f"locality.{p}_wait_days", place), w(f"locality.{p}_starts", place))
+    substitutions = {rule: w("routes.substitutions", rule) for rule in SUBSTITUTION_RULES}
+    add("substitutions_per_week", "total", sum(substitutions.values()), w.weeks)
+    for rule, values in substitutions.items():
+        add("substitutions_per_week", rule, values, w.weeks)
+    bed_exits = w.total("beds.outcomes", BED_OUTCOMES)
+    for outcome in BED_OUTCOMES:
+        add("bed_outcome_share", outcome, w("beds.outcomes", outcome), bed_exits)
 
     occupied = w.total("beds.occupied", sites)
     add("bed_occupancy", "total", occupied, w.total("beds.capacity", sites))
@@ -189,7 +203,13 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     add("home_ward_starts_per_week", "total", w("home_ward.starts"), w.weeks)
     add("admissions_per_week", "total", w("hospital.admissions"), w.weeks)
     add("acute_beds_occupied", "total", w("acute.occupied"), w.days)
-    add("reablement_occupancy", "total", w("reablement.occupied", "all"), w("reablement.capacity", "all"))
+    teams = list(scenario.localities) or ["all"]
+    # places: people in service ÷ places; hours: hours committed ÷ hours funded
+    used = "reablement.hours_committed" if scenario.reablement.capacity_unit == "hours_per_week" else "reablement.occupied"
+    add("reablement_occupancy", "total", w.total(used, teams), w.total("reablement.capacity", teams))
+    if scenario.localities:
+        for team in teams:
+            add("reablement_occupancy", team, w(used, team), w("reablement.capacity", team))
     add("community_queue", "total", w("reablement.queue", "community") + w("beds.queue", "community"), w.days)
     add("community_queue", "reablement", w("reablement.queue", "community"), w.days)
     add("community_queue", "beds", w("beds.queue", "community"), w.days)
@@ -207,7 +227,7 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
         add("requests_per_week", service, w.total(f"{service}.requests", sources), w.weeks)
         add("starts_per_week", service, w.total(f"{service}.starts", sources), w.weeks)
     add("capacity_funded", "beds", w.total("beds.capacity", sites), w.days)
-    add("capacity_funded", "reablement", w("reablement.capacity", "all"), w.days)
+    add("capacity_funded", "reablement", w.total("reablement.capacity", teams), w.days)
     add("capacity_funded", "home_ward", w("home_ward.capacity", "all"), w.days)
     return r
 

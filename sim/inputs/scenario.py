@@ -314,7 +314,11 @@ class Overflow(Frozen):
 
 
 class Reablement(Scheduled):
-    capacity: Capacity  # the city's places, shared among locality teams by reablement_share
+    # the city's capacity, shared among locality teams by reablement_share: people supported at
+    # once (places), or staff hours a week (hours_per_week: a person starts when their team has
+    # the hours their first week needs; sim/model/workforce.py)
+    capacity: Capacity
+    capacity_unit: Literal["places", "hours_per_week"] = "places"
     overflow: Literal["none"] | Overflow = "none"
     duration: Distribution
     hours_start: Distribution
@@ -368,7 +372,7 @@ class Placements(Scheduled):
 class Locality(Frozen):
     """Where people live: a neighbourhood team's patch."""
 
-    share: Probability  # share of the cohort (arrivals and community referrals) living there
+    share: Probability | None = None  # share of the cohort living there (none given: equal shares)
     reablement_share: Probability | None = None  # its team's share of reablement places (default: share)
     bed_sites: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()  # acceptable, nearest first; () = all
 
@@ -405,10 +409,10 @@ class Scenario(Frozen):
             return self
         for what, values in (("share", [p.share for p in places.values()]),
                              ("reablement_share", [p.reablement_share for p in places.values()])):
-            if what == "reablement_share" and all(v is None for v in values):
+            if all(v is None for v in values):
                 continue
             if any(v is None for v in values):
-                raise ValueError("localities: give reablement_share for every locality or for none")
+                raise ValueError(f"localities: give {what} for every locality or for none")
             if abs(sum(values) - 1) > SUM_TOLERANCE:
                 listed = ", ".join(f"{k}={v:g}" for k, v in zip(places, values))
                 raise ValueError(f"localities' {what} sum to {sum(values):.12g} ({listed}); expected 1 (±1e-9)")
@@ -423,14 +427,25 @@ class Scenario(Frozen):
                 raise ValueError(f"localities.{name}.bed_sites lists a site twice: {list(place.bed_sites)}")
         return self
 
+    def locality_shares(self) -> dict[str, float]:
+        """Each locality's share of the cohort (equal if none is given)."""
+        places = self.localities
+        if any(p.share is None for p in places.values()):
+            return dict.fromkeys(places, 1 / len(places)) if places else {}
+        return {n: p.share for n, p in places.items()}
+
     def team_capacities(self, capacity: float) -> dict[str, float]:
-        """City reablement places shared among locality teams (largest remainder, whole places)."""
+        """City reablement capacity shared among locality teams: places by largest remainder
+        (whole places), hours in proportion."""
         if not self.localities:
             return {"all": capacity}
-        shares = {n: p.share if p.reablement_share is None else p.reablement_share for n, p in self.localities.items()}
+        shares = {n: s if p.reablement_share is None else p.reablement_share
+                  for (n, p), s in zip(self.localities.items(), self.locality_shares().values())}
         if math.isinf(capacity):
             return dict.fromkeys(shares, capacity)
         exact = {n: capacity * share for n, share in shares.items()}
+        if self.reablement.capacity_unit == "hours_per_week":
+            return exact
         places = {n: math.floor(v) for n, v in exact.items()}
         by_remainder = sorted(shares, key=lambda n: (-(exact[n] - places[n]), list(shares).index(n)))
         for n in by_remainder[: round(capacity - sum(places.values()))]:

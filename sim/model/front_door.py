@@ -53,7 +53,8 @@ def readmit(system, person, from_home: bool = False) -> None:
     otherwise they come straight from a service (reablement, short-term bed).
     """
     t = system.env.now
-    again = system.pools["readmission"].next(person.pid, person.spell + 1, t)
+    # the needs of the new spell, but the same home
+    again = system.pools["readmission"].next(person.pid, person.spell + 1, t)._replace(locality=person.locality)
     system.monitor.count("readmissions", "total", t)
     if from_home:
         system.enter(again, t)

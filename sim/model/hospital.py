@@ -291,6 +291,7 @@ def _died_waiting(system, person, admitted: float, ready: float, record) -> None
     system.acute_occupied.change(now, -1)
     system.in_acute -= 1
     system.monitor.count("hospital.deaths", "total", now)
+    system.monitor.count("hospital.los_days", "died_waiting", now, now - admitted)
     if record is not None:
         record["discharge"], record["pathway"] = now, "died"
     system.leave(person, "died", now)

@@ -73,7 +73,7 @@ class AttributePool:
             "preferred_site": np.array(list(scenario.beds.sites), dtype=object),
             "locality": np.array(list(scenario.localities) or ["all"], dtype=object),
         }
-        self._locality_shares = [p.share for p in scenario.localities.values()] or [1.0]
+        self._locality_shares = list(scenario.locality_shares().values()) or [1.0]
 
     def _uniform(self, name: str, n: int) -> np.ndarray:
         return self.streams[f"{self.prefix}.{name}"].random(n)
@@ -190,7 +190,7 @@ class SpellPool:
     for (spell, pid // block). Blocks are drawn when first needed and a few hundred are kept;
     one dropped and needed again is drawn again, identically."""
 
-    KEPT = 256
+    KEPT = 32  # about 8 MB; readmissions come back within weeks, so recent blocks serve nearly all
 
     def __init__(self, scenario: Scenario, streams: Streams, prefix: str, block: int = 1024):
         self.s = scenario

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from . import front_door, placements
 
-
 LOCALITY_SERIES = {"reablement": "locality.p1", "beds": "locality.p2"}
 
 
@@ -44,7 +43,7 @@ def episode(system, person, site: str, source: str, joined: float, started: floa
         record = system.records.episode(person, "reablement", source, None, joined, start)
         record["hours_start"] = person.hours_start
     yield env.timeout(person.reablement_duration)
-    service.release(site)
+    service.release(site, person=person)
     outcome = person.reablement_outcome
     now = env.now
     hours_end = None

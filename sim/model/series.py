@@ -35,6 +35,7 @@ SERIES: frozenset[str] = frozenset(
         "routes.substitutions",  # a route other than the need, or a wait ended under pressure, by rule
         "locality.p1_wait_days", "locality.p1_starts",  # hospital P1 waits and starts, by home locality
         "locality.p2_wait_days", "locality.p2_starts",  # hospital P2 waits and starts, by home locality
+        "reablement.hours_committed",  # time integral of staff hours a week committed, by team (hours mode)
         "reablement.ends", "reablement.hours_end", "reablement.hours_reduction", "reablement.hours_reduction_n",
     }
 )  # fmt: skip

@@ -49,9 +49,10 @@ Sites = tuple[str, ...] | None  # the sites a request accepts, in order of prefe
 
 
 class Request:
-    __slots__ = ("event", "joined", "key", "person", "sites", "source")
+    __slots__ = ("event", "joined", "key", "person", "sites", "source", "waiting")
 
     def __init__(self, event, person, source, sites: Sites, key, joined):
+        self.waiting = True  # in the queue (False once granted or cancelled)
         self.event = event
         self.person = person
         self.source = source
@@ -94,9 +95,10 @@ class Service:
         self.requested = 0
         self.granted = 0
         self.released = 0
+        self.cancelled = 0  # requests withdrawn while waiting
 
     # -- queries ---------------------------------------------------------------------------
-    def free_site(self, sites: Sites = None) -> str | None:
+    def free_site(self, sites: Sites = None, person=None) -> str | None:
         """The first site with a free slot among `sites` (any site if None), or None."""
         if sites is None:
             for s in self.sites.values():
@@ -124,7 +126,7 @@ class Service:
     # -- requests --------------------------------------------------------------------------
     def take(self, person, source: str, sites: Sites = None) -> str | None:
         """Grant a slot at once if that overtakes nobody: the site granted, or None (and no request)."""
-        granted = self.free_site(sites)
+        granted = self.free_site(sites, person)
         if granted is None:
             return None
         self._monitor.count(self._requests, source, self.env.now)
@@ -167,8 +169,10 @@ class Service:
 
     def cancel(self, request: Request) -> bool:
         """Withdraw a waiting request; False if it was granted already (nothing changes then)."""
-        if request.event.triggered:
+        if not request.waiting:
             return False
+        request.waiting = False
+        self.cancelled += 1
         self.queue.remove(request)
         self._queue_level(request.source).change(self.env.now, -1)
         self._log("cancel", request.person, request.sites)
@@ -177,14 +181,15 @@ class Service:
     def widen(self, request: Request, sites: Sites = None) -> None:
         """A waiting request now accepts `sites` too (None: any): granted at once if one of
         them is free (nobody waiting accepts a free site, so nobody is overtaken)."""
-        if request.event.triggered:
+        if not request.waiting:
             return
         request.sites = None if sites is None or request.sites is None else request.sites + tuple(
             s for s in sites if s not in request.sites
         )
         self._log("widen", request.person, request.sites)
-        granted = self.free_site(request.sites)
+        granted = self._free_for(request)
         if granted is not None:
+            request.waiting = False
             self.queue.remove(request)
             self._queue_level(request.source).change(self.env.now, -1)
             self._allocate(request.person, granted)
@@ -197,7 +202,7 @@ class Service:
         s.occupied.change(self.env.now, 1)
         self._log("start", person, site)
 
-    def release(self, site: str, present: bool = True) -> None:
+    def release(self, site: str, present: bool = True, person=None) -> None:
         """The slot at `site` is free again (the person leaves, or the work is done)."""
         now = self.env.now
         s = self.sites[site]
@@ -217,15 +222,25 @@ class Service:
         self._fill(site)
 
     # -- internals -------------------------------------------------------------------------
+    def _free_for(self, request: Request) -> str | None:
+        """A free site for a waiting request (nobody ahead of it accepts a free site)."""
+        return self.free_site(request.sites, request.person)
+
+    def _fits(self, site: Site, person) -> bool:
+        return site.allocated < site.capacity
+
     def _fill(self, site: str) -> None:
         s = self.sites[site]
-        while self.queue and s.allocated < s.capacity:
+        while self.queue:
             for index, request in enumerate(self.queue):  # noqa: B007 (index is used after the loop)
                 if request.sites is None or site in request.sites:
                     break
             else:
                 return
+            if not self._fits(s, request.person):  # the first in line for this site waits: nobody overtakes
+                return
             del self.queue[index]
+            request.waiting = False
             self._queue_level(request.source).change(self.env.now, -1)
             self._allocate(request.person, site)
             request.event.succeed(site)

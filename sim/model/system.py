@@ -25,6 +25,7 @@ from .people import AttributePool, SpellPool
 from .records import Records
 from .service import Service
 from .streams import Streams
+from .workforce import HoursService
 
 ALL = "all"  # the single site of a one-site service
 
@@ -74,10 +75,13 @@ class System:
         sc = scenario
         self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
         overflow = sc.reablement.overflow
-        self.reablement = service(
-            "reablement", sc.team_capacities(sc.reablement.capacity), sc.reablement.priority.model_dump(),
-            None if overflow == "none" else overflow.after_days,
-        )
+        teams = sc.team_capacities(sc.reablement.capacity)
+        overflow_after = None if overflow == "none" else overflow.after_days
+        if sc.reablement.capacity_unit == "hours_per_week":
+            self.reablement = HoursService(self.env, m, "reablement", teams, self._reablement_hours,
+                                           sc.reablement.priority.model_dump(), self.trace, overflow_after)
+        else:
+            self.reablement = service("reablement", teams, sc.reablement.priority.model_dump(), overflow_after)
         # the sites (teams, bed bases) a person from each locality accepts; None: any
         self.team_of = {name: (name,) for name in sc.localities} or {ALL: None}
         nearest = sc.beds.site_choice == "nearest_acceptable"
@@ -167,6 +171,17 @@ class System:
             self.monitor.interval(series, reason, now, until)
             yield self.env.timeout(until - now)
 
+    def _reablement_hours(self, person) -> tuple[float, float, float]:
+        """(hours a week at the start, at the end, episode days) of a person's reablement."""
+        start, outcome = person.hours_start, person.reablement_outcome
+        if outcome == "independent":
+            end = 0.0
+        elif outcome == "ongoing_homecare":
+            end = start * float(self.s.reablement.hours_retained_share.from_uniform(person.u_hours_retained))
+        else:
+            end = start
+        return start, end, person.reablement_duration
+
     def bed_site_wanted(self, person) -> tuple[str, ...] | None:
         """The bed sites a person accepts, in order of preference (None: any, in file order)."""
         if self.s.beds.site_choice == "preferred":
@@ -207,6 +222,7 @@ class System:
             state[f"{svc.name}.granted"] = svc.granted
             state[f"{svc.name}.released"] = svc.released
             state[f"{svc.name}.waiting"] = svc.waiting
+            state[f"{svc.name}.cancelled"] = svc.cancelled
             state[f"{svc.name}.allocated"] = svc.allocated
         return state
 
