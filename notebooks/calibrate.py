@@ -83,27 +83,24 @@ found[["file", "rule", "rows_broken", "action"]]
 # %% [markdown]
 # ## 3. A fitted parameter against the truth
 #
-# The share of live hospital discharges on pathway 1 (home with reablement) and their clinical
-# length of stay. `fits.csv` gives each fitted figure with its sample size, method and a fit
-# statistic; the truth is the baseline scenario that generated the extract (`truth.json`).
+# The mean length of a Home Ward stay and of a reablement episode. `fits.csv` gives each fitted figure with its sample size, method and a
+# fit statistic; the truth is the baseline scenario that generated the extract (`truth.json`).
+# (Pathway shares and clinical stays are not compared here: in the baseline, routes under
+# pressure, deaths while waiting and board-round readiness make what the extract shows differ
+# from the NEEDS the scenario draws; learning those rules from an extract is open work, #13.)
 
 # %%
 fits = pd.read_csv(folder / "fits.csv")
 truth = load_scenario(extract / "truth.json")
 fitted = load_scenario(folder / "params.toml")
-shares = fits[fits["parameter"].str.startswith("acute.pathway_shares.")].set_index("parameter")
-n_alive = int(shares["n"].sum())
-p1_fit, p1_true = fitted.acute.pathway_shares.p1, truth.acute.pathway_shares.p1
-p1_se = math.sqrt(p1_true * (1 - p1_true) / n_alive)
-los_fit, los_true = fitted.acute.clinical_los.p1, truth.acute.clinical_los.p1
-n_p1 = int(shares.loc["acute.pathway_shares.p1", "n"])
-comparison = pd.DataFrame({
-    "truth": [p1_true, los_true.mean],
-    "fitted": [p1_fit, los_fit.mean],
-    "standard error": [p1_se, los_true.sd / math.sqrt(n_p1)],
-    "fit statistic": [shares.loc["acute.pathway_shares.p1", "statistic"],
-                      fits.set_index("parameter").loc["acute.clinical_los.p1", "statistic"]],
-}, index=["P1 share of live discharges", "P1 clinical LOS mean (days)"])
+by_parameter = fits.set_index("parameter")
+rows = []
+for parameter, fit, true in (("home_ward.los", fitted.home_ward.los, truth.home_ward.los),
+                             ("reablement.duration", fitted.reablement.duration, truth.reablement.duration)):
+    n = int(by_parameter.loc[parameter, "n"])
+    rows.append((true.mean, fit.mean, true.sd / math.sqrt(n), by_parameter.loc[parameter, "statistic"]))
+comparison = pd.DataFrame(rows, columns=["truth", "fitted", "standard error", "fit statistic"],
+                          index=["Home Ward stay mean (days)", "reablement episode mean (days)"])
 comparison["errors in se"] = (comparison["fitted"] - comparison["truth"]) / comparison["standard error"]
 display(comparison)
 
@@ -134,7 +131,10 @@ identifier = re.compile(r"\bP\d{7}\b")  # the extract's person ids look like P00
 assert not any(identifier.search(p.read_text()) for p in folder.rglob("*.csv")), "no person identifier in any output"
 
 print("RESULT " + json.dumps({
-    "p1_share_fitted": round(float(p1_fit), 6), "n_alive": n_alive, "p1_los_mean_fitted": round(float(los_fit.mean), 4),
+    "home_ward_los_fitted": round(float(fitted.home_ward.los.mean), 4),
+    "home_ward_stays": int(by_parameter.loc["home_ward.los", "n"]),
+    "reablement_duration_fitted": round(float(fitted.reablement.duration.mean), 4),
+    "reablement_episodes": int(by_parameter.loc["reablement.duration", "n"]),
     "duplicates_counted": int(duplicates), "duplicates_injected": faults["duplicated_rows"],
     "admissions_mape_percent": round(float(admissions["mape_percent"]), 3),
 }))

@@ -57,19 +57,27 @@ def test_leave_day_probabilities_are_independent_daily_chances():
 
 
 def test_default_weekday_probabilities_reproduce_the_national_discharge_profile():
-    """People become able to leave evenly over the week; the baseline's daily probabilities
-    were solved by hand (docs/model.md) so that discharges by weekday follow the 2023 national
-    profile. Run the rule on many people and compare the shape."""
+    """Clinical stays end evenly over the week; board rounds declare readiness with the
+    baseline's readiness probabilities; a P0 patient leaves on the ready day with the
+    baseline's same-day share, else on a later day with its discharge probabilities (the
+    model's rule: `Calendar.leave_time`, as sim/model/hospital.py applies it). The baseline's
+    values were solved (docs/weekday-readiness.md) so that discharges by weekday follow the 2023
+    national profile and 86.5% leave on the ready day: run the rule on many people and compare."""
     cal = Calendar(BASELINE)
-    probs = BASELINE.acute.discharge_weekday.as_tuple()
+    readiness = BASELINE.acute.readiness_weekday.as_tuple()
+    discharge = BASELINE.acute.discharge_weekday.as_tuple()
+    same_day = BASELINE.acute.p0_same_day_share
     rng = np.random.default_rng(7)
-    ready = rng.uniform(14, 14 + 7 * 40, 300_000)
-    u = rng.random(ready.size)
-    leave = np.array([cal.leave_time(t, x, probs) for t, x in zip(ready, u)])
+    clinical_end = rng.uniform(14, 14 + 7 * 40, 300_000)
+    u_ready, u_same, u_leave = rng.random((3, clinical_end.size))
+    ready = cal.leave_times(clinical_end, u_ready, readiness)
+    later = cal.leave_times(np.floor(ready) + 1.5, u_leave, discharge)
+    leave = np.where(u_same < same_day, np.floor(ready), later)
     weekdays = np.array([cal.weekday_of(t) for t in leave])
     share = np.bincount(weekdays, minlength=7) / len(leave)
     expected = np.asarray(NATIONAL_2023_PROFILE) / sum(NATIONAL_2023_PROFILE)
     assert np.allclose(share, expected, atol=0.004)  # shares ≈ 0.14; se ≈ 0.0006
+    assert np.mean(np.floor(leave) == np.floor(ready)) == pytest.approx(0.865, abs=0.003)
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.3, 25.0])

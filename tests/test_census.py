@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +81,9 @@ def test_residual_sampler_keeps_the_uniform_order_and_scales():
 
 def test_queued_census_people_are_served_longest_wait_first_before_later_arrivals(tmp_path):
     data = baseline_dict()
+    # one city-wide team, so one queue, and nobody leaves it for another route: its order is the test
+    data["localities"], data["beds"]["site_choice"], data["reablement"]["overflow"] = {}, "first_free", "none"
+    data["routes"] = {}
     data["reablement"]["capacity"] = 20
     data["reablement"]["priority"] = {"hospital": 0, "short_term_bed": 0, "community": 0}
     data["run"].update(warmup_days=0, years=60 / 365)
@@ -124,23 +128,28 @@ def test_census_start_matches_a_long_warm_up_in_steady_state(tmp_path):
     written as a census; the same replication continues for 12 weeks (the reference) and a
     fresh run starts from the census with no warm-up. Means of acute occupancy, reablement
     occupancy, short-term beds occupied (12 weeks, 5 replications) must agree within 5%
-    (about 2 standard errors of the beds mean) and the P1 queue within 3 people; an empty start
+    (about 2 standard errors of the beds mean) and the P1 queue within 4 standard errors of the
+    difference; an empty start
     without warm-up is 15-50% low on each occupancy, so the check can fail."""
     data = baseline_dict()
     data["arrivals"]["monthly_factors"] = [1.0] * 12
     data["arrivals"]["annual_growth"] = 0.0
     data["reablement"]["capacity"] = 425  # below the baseline's near-critical load: a stable P1 queue
+    # people sent home with a bridging package stay on the P1 list at home, a place the census
+    # does not hold (like community step-ups waiting at home): none here, so the census is whole
+    data["routes"]["p1_bridging"]["share"] = 0.0
     warmup, horizon = 365, 84
     data["run"].update(warmup_days=warmup, years=horizon / 365)
     scenario = scenario_from_dict(data)
 
     def measures(daily, first, last):
         beds = sum(v for (series, _), v in daily.items() if series == "beds.occupied")
+        reablement = sum(v for (series, _), v in daily.items() if series == "reablement.occupied")  # every team
         queue = daily.get(("reablement.queue", "hospital"), np.zeros(last + 1))
         return np.array(
             [
                 daily[("acute.occupied", "total")][first:last].mean(),
-                daily[("reablement.occupied", "all")][first:last].mean(),
+                reablement[first:last].mean(),
                 beds[first:last].mean(),
                 queue[first:last].mean(),
             ]
@@ -158,11 +167,18 @@ def test_census_start_matches_a_long_warm_up_in_steady_state(tmp_path):
         write_census(rows, path)
         census.append(measures(simulate(scenario.with_run(warmup_days=0, census=str(path)), r, 1000).daily, 0, horizon))
         empty.append(measures(simulate(scenario.with_run(warmup_days=0), r, 1000).daily, 0, horizon))
+    # the P1 queue over 12 weeks varies a lot between runs (12 teams near capacity), and a run
+    # from the census continues on fresh random numbers: compare the queues within 4 standard
+    # errors of the replication-by-replication difference, and keep that error small enough
+    # for the check to mean something
+    queue_diff = np.array(census)[:, 3] - np.array(reference)[:, 3]
+    queue_se = queue_diff.std(ddof=1) / math.sqrt(len(queue_diff))
     reference, census, empty = (np.mean(x, axis=0) for x in (reference, census, empty))
     occupancies = slice(0, 3)
     assert census[occupancies] == pytest.approx(reference[occupancies], rel=0.05), (census, reference)
     assert reference[3] > 0, reference  # the P1 queue series is recorded: the next check compares queues, not zeros
-    assert abs(census[3] - reference[3]) <= 3, (census, reference)
+    assert queue_se < 0.5 * reference[3], (queue_se, reference[3])
+    assert abs(queue_diff.mean()) <= 4 * queue_se, (census, reference, queue_se)
     assert np.all(empty[occupancies] < 0.85 * reference[occupancies]), (empty, reference)
 
 
@@ -198,7 +214,7 @@ def _scenario_with_census(tmp_path, text: str) -> Path:
         ("short_term_bed,hub_9,4", "line 3: site = 'hub_9': expected a bed site of the scenario"),
         ("short_term_bed,,4", "line 3: site = '': expected a bed site for place short_term_bed"),
         ("short_term_bed_waiting,,4", "line 3: site = '': expected a bed site for place short_term_bed_waiting"),
-        ("reablement,hub_1,4", "line 3: site = 'hub_1': expected empty for place reablement"),
+        ("reablement,hub_1,4", "line 3: site = 'hub_1': expected empty or a locality of the scenario"),
         ("acute,3", "line 3: 2 fields: expected 3"),
     ],
 )

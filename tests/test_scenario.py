@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.inputs.distributions import Exponential
-from sim.inputs.loading import load_scenario
+from sim.inputs.loading import load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -267,6 +267,12 @@ BAD = [
         "[beds.sites.new_site]\nbeds = 1\nlos_multiplier = 1.0",
         ["beds.sites.new_site.referral_share", "missing required key"],
     ),
+    ("locality accepts an unknown bed site", '[localities."Kippax & Garforth"]\nbed_sites = ["hub_9"]',
+     ["localities.Kippax & Garforth.bed_sites", "hub_9"]),
+    ("a locality accepts a site twice", '[localities."Nbhd 1"]\nbed_sites = ["hub_1", "hub_1"]', ["localities.Nbhd 1", "twice"]),
+    ("substitution share above 1", "[routes]\np1_bridging = { after_days = 3.0, share = 1.5 }", ["routes.p1_bridging.share", "1.5"]),
+    ("negative overflow days", "[reablement]\noverflow = { after_days = -1.0 }", ["reablement.overflow", "-1"]),
+    ("unknown capacity unit", '[reablement]\ncapacity_unit = "visits"', ["reablement.capacity_unit", "visits"]),
     (
         "decreasing capacity schedule",
         lambda r: f"[beds.sites.{_site(r)}]\ncapacity_schedule = [{{ date = 2025-12-01, capacity = 30 }}, {{ date = 2025-06-01, capacity = 20 }}]",
@@ -315,3 +321,31 @@ def test_error_message_stays_one_line_for_a_key_with_a_newline(tmp_path):
     message = str(info.value)
     assert "unknown key" in message
     assert "\n" not in message, repr(message)
+
+
+def test_localities_with_real_names_load_and_share_places(tmp_path):
+    """Names with spaces and apostrophes; shares and team places as written (largest remainder:
+    365 × (0.5, 0.3, 0.2) = 182.5, 109.5, 73 → 183, 109, 73 or 182, 110, 73 — one spare place
+    to the first largest remainder, in file order)."""
+    body = (
+        "[localities]\n"
+        '[localities."St James\'s"]\nshare = 0.5\nbed_sites = ["hub_2", "hub_1"]\n'
+        '[localities."Kippax & Garforth"]\nshare = 0.3\nbed_sites = ["hub_1"]\n'
+        '[localities."Otley"]\nshare = 0.2\n'
+    )
+    text = BASELINE.read_text()
+    text = text[: text.index("# Localities:")]  # the baseline without its own localities
+    loaded = load_scenario(write(tmp_path / "places.toml", text + body))
+    names = ["St James's", "Kippax & Garforth", "Otley"]
+    assert list(loaded.localities) == names
+    assert loaded.locality_shares() == dict(zip(names, (0.5, 0.3, 0.2)))
+    assert loaded.team_capacities(365) == {"St James's": 183, "Kippax & Garforth": 109, "Otley": 73}
+    assert loaded.localities["Otley"].bed_sites == ()
+
+
+def test_locality_shares_all_or_none():
+    raw = tomllib.loads(BASELINE.read_text())
+    with pytest.raises(InputError, match="give share for every locality or for none"):
+        data = dict(raw)
+        data["localities"] = {"a": {"share": 1.0}, "b": {}}
+        scenario_from_dict(data, source="test")

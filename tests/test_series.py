@@ -37,4 +37,5 @@ def test_the_model_records_only_declared_series_and_nearly_all_of_them():
     out = simulate(baseline().with_run(years=0.2), 0)
     recorded = {series for series, _ in out.daily}
     assert recorded <= SERIES
-    assert SERIES - recorded == {"home_ward.queue", "home_ward.wait_days", "placements.queue"}
+    # and reablement staff hours, kept only when reablement capacity is in hours a week
+    assert SERIES - recorded == {"home_ward.queue", "home_ward.wait_days", "placements.queue", "reablement.hours_committed"}

@@ -304,7 +304,7 @@ def test_trace_capacity_fifo_and_join_before_start(flow):
     """
     scenario, outputs = flow
     out = outputs[0]
-    assert scenario.beds.site_choice == "nearest_acceptable" and scenario.reablement.overflow != "none"
+    assert scenario.beds.site_choice == "nearest_acceptable" and scenario.reablement.overflow is not None
     capacities = service_capacities(scenario)
     for svc in SERVICES:
         counts = replay_service(out.trace, svc, capacities[svc])

@@ -15,7 +15,9 @@ The file has no person identifiers: one row per person, `place,site,days_so_far`
                     or a care-home placement
 
 `site` is empty except for the two short-term bed places (a bed site of the scenario) and, optionally, for
-`awaiting_p2` (the site wanted, when the scenario's site_choice is "preferred"). Lines starting
+`awaiting_p2` (the site wanted, when the scenario's site_choice is "preferred") and for
+`reablement` and `awaiting_p1` (the person's locality, whose team serves them, when the
+scenario has localities; empty: drawn from the localities' shares). Lines starting
 with `#` are comments. docs/data-contract.md ("Census") is the contract; sim/model/census.py
 puts the people into a running model and takes the census of a simulated one.
 """
@@ -36,6 +38,7 @@ PLACES = (
     "short_term_bed_waiting",
 )  # fmt: skip
 SITED = {"short_term_bed": "required", "short_term_bed_waiting": "required", "awaiting_p2": "optional"}
+TEAMED = ("reablement", "awaiting_p1")  # places whose `site` is a locality (its reablement team)
 ONWARD = ("home_with_p1", "long_term_care")  # the bed outcomes someone waiting in a bed is waiting for
 
 
@@ -80,11 +83,15 @@ def read_census(path: str | Path, scenario) -> list[CensusRow]:
         if place not in PLACES:
             raise InputError(f"{where}: place = {place!r}: expected one of {', '.join(PLACES)}")
         need = SITED.get(place)
-        if site and need is None:
+        if place in TEAMED:
+            if site and site not in scenario.localities:
+                known = ", ".join(scenario.localities) or "none: the scenario has no [localities]"
+                raise InputError(f"{where}: site = {site!r}: expected empty or a locality of the scenario ({known})")
+        elif site and need is None:
             raise InputError(f"{where}: site = {site!r}: expected empty for place {place}")
-        if not site and need == "required":
+        elif not site and need == "required":
             raise InputError(f"{where}: site = '': expected a bed site for place {place} ({', '.join(sites)})")
-        if site and site not in sites:
+        elif site and site not in sites:
             raise InputError(f"{where}: site = {site!r}: expected a bed site of the scenario ({', '.join(sites)})")
         try:
             value = float(days)

@@ -319,7 +319,8 @@ class Reablement(Scheduled):
     # the hours their first week needs; sim/model/workforce.py)
     capacity: Capacity
     capacity_unit: Literal["places", "hours_per_week"] = "places"
-    overflow: Literal["none"] | Overflow = "none"
+    # "none" (or left out): people wait for their own team
+    overflow: Annotated[Overflow | None, BeforeValidator(lambda v: None if v == "none" else v)] = None
     duration: Distribution
     hours_start: Distribution
     hours_retained_share: Distribution
@@ -404,7 +405,7 @@ class Scenario(Frozen):
         if not places:
             if self.beds.site_choice == "nearest_acceptable":
                 raise ValueError('beds.site_choice = "nearest_acceptable" needs [localities] with their bed_sites')
-            if self.reablement.overflow != "none":
+            if self.reablement.overflow is not None:
                 raise ValueError("reablement.overflow needs [localities] (teams to overflow between)")
             return self
         for what, values in (("share", [p.share for p in places.values()]),

@@ -132,12 +132,14 @@ def _place(system, row, person) -> None:
         pathway = PATHWAYS.index(row.place.removeprefix("awaiting_"))
         person = person._replace(pathway=pathway, u_route=1.0)  # the list they are on is their route
         if row.site is not None:
-            person = person._replace(preferred_site=row.site)
+            person = person._replace(**{"locality" if row.place == "awaiting_p1" else "preferred_site": row.site})
         system.start(_awaiting(system, person, -a))
     elif row.place == "home_ward":
         system.home_ward.place(person, "all")
         front_door.home_ward_stay(system, person, "all", "census", started=-a)
     elif row.place == "reablement":
+        if row.site is not None:
+            person = person._replace(locality=row.site)
         team = (system.team(person) or ("all",))[0]
         system.reablement.place(person, team)
         system.start(reablement.episode(system, person, team, "census", -a, started=-a))
@@ -203,7 +205,8 @@ def census_from_state(system) -> list[CensusRow]:
             if since:
                 t, service = since[-1]
                 place, days = _QUEUE_PLACE[service], now - t
-        rows.append(CensusRow(place, None, days))
+        team = spell["locality"] if place == "awaiting_p1" and system.s.localities else None
+        rows.append(CensusRow(place, team, days))
     for episode in system.records.episodes:
         start, end = episode["start"], episode["end"]
         if start is None or start > now or (end is not None and end <= now):
@@ -215,7 +218,9 @@ def census_from_state(system) -> list[CensusRow]:
                 rows.append(CensusRow("short_term_bed_waiting", episode["site"], now - onward[-1]))
             else:
                 rows.append(CensusRow("short_term_bed", episode["site"], now - start))
-        elif service in ("reablement", "home_ward"):
+        elif service == "reablement":
+            rows.append(CensusRow(service, episode["locality"] if system.s.localities else None, now - start))
+        elif service == "home_ward":
             rows.append(CensusRow(service, None, now - start))
     order = {p: k for k, p in enumerate(PLACES)}
     rows.sort(key=lambda r: (order[r.place], r.site or "", -r.days_so_far))

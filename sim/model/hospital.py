@@ -174,18 +174,21 @@ def complex_stay(system, person, admitted: float | None = None):
     yield from discharge(system, person, admitted, ready, env.now, record)
 
 
-def _wait(system, service, person, level, sites, rules):
+def _wait(system, service, person, level, sites, rules, joined: float):
     """Wait in the acute bed for `service` (a generator), counted in `level`.
 
     rules: (time, name, applies) in time order; at each time, if still waiting and applies()
-    is true, the wait ends there. Returns (site, None, None) once granted, or (None, name,
-    request) when a rule ends it (the request is still queued: cancel it, or keep it)."""
+    is true, the wait ends there. A rule whose time is already past (someone in a census, who
+    joined the list before t = 0) had its chance then and did not apply: they are still here.
+    Returns (site, None, None) once granted, or (None, name, request) when a rule ends it (the
+    request is still queued: cancel it, or keep it)."""
     env = system.env
+    rules = [rule for rule in rules if rule[0] >= env.now]
     site = service.take(person, "hospital", sites)
     if site is not None:
         return site, None, None
     event = env.event()
-    request = service.queue_for(person, "hospital", sites, event)
+    request = service.queue_for(person, "hospital", sites, event, joined)
     level.change(env.now, 1)
     for at, name, applies in rules:
         if not event.triggered and at > env.now:
@@ -236,7 +239,7 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
     else:
         service, sites = system.placements, None
     rules.sort(key=lambda r: r[0])
-    site, substitution, request = yield from _wait(system, service, person, waiting, sites, rules)
+    site, substitution, request = yield from _wait(system, service, person, waiting, sites, rules, joined)
     if substitution is not None:
         _substituted(system, substitution)
         if substitution != "p1_bridging":

@@ -14,14 +14,14 @@ class Records:
 
     def spell(self, person, admitted: float, ready: float | None = None, left: float | None = None,
               pathway: str | None = None) -> dict:
-        record = {"pid": person.pid, "spell": person.spell, "clinical_los": person.clinical_los,
+        record = {"pid": person.pid, "spell": person.spell, "locality": person.locality, "clinical_los": person.clinical_los,
                   "admission": admitted, "ready": ready, "discharge": left, "pathway": pathway}
         self.spells.append(record)
         return record
 
     def episode(self, person, service: str, source: str, site: str | None, referral: float,
                 start: float | None = None) -> dict:
-        record = {"pid": person.pid, "service": service, "source": source, "site": site,
+        record = {"pid": person.pid, "locality": person.locality, "service": service, "source": source, "site": site,
                   "referral": referral, "start": start, "end": None, "outcome": None,
                   "hours_start": None, "hours_end": None}
         self.episodes.append(record)

@@ -152,8 +152,9 @@ class Service:
         self._log("join", person, site)
         self._allocate(person, site)
 
-    def queue_for(self, person, source: str, sites: Sites, event: simpy.Event) -> Request:
-        """Join the queue (after `take` found no room); `event` succeeds with the site when granted."""
+    def queue_for(self, person, source: str, sites: Sites, event: simpy.Event, joined: float | None = None) -> Request:
+        """Join the queue (after `take` found no room); `event` succeeds with the site when granted.
+        `joined` < now: on the list since then (a census start), which counts towards overflow."""
         now = self.env.now
         self._monitor.count(self._requests, source, now)
         self.requested += 1
@@ -164,7 +165,8 @@ class Service:
         if len(self.queue) > 1 and request.key < self.queue[-2].key:
             self.queue.sort(key=lambda r: r.key)
         if self.overflow_after is not None and sites is not None:
-            self.env.timeout(self.overflow_after).callbacks.append(lambda _event: self.widen(request))
+            delay = max(self.overflow_after - (now - (now if joined is None else joined)), 0.0)
+            self.env.timeout(delay).callbacks.append(lambda _event: self.widen(request))
         return request
 
     def cancel(self, request: Request) -> bool:

@@ -76,7 +76,7 @@ class System:
         self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
         overflow = sc.reablement.overflow
         teams = sc.team_capacities(sc.reablement.capacity)
-        overflow_after = None if overflow == "none" else overflow.after_days
+        overflow_after = None if overflow is None else overflow.after_days
         if sc.reablement.capacity_unit == "hours_per_week":
             self.reablement = HoursService(self.env, m, "reablement", teams, self._reablement_hours,
                                            sc.reablement.priority.model_dump(), self.trace, overflow_after)
