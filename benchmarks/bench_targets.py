@@ -13,6 +13,9 @@ Targets (issue 5), on the 2-core development machine, shipped baseline scenario:
      (benchmarks/reference_simpy.py);
   5. 2 workers >= 1.7x faster than 1 on the 100-replication run.
   6. (issue 11) `icsim --help` and `icsim <command> --help` <= 3x `python -c "import numpy"`.
+  7. (issue 12) the fidelity (localities, routes, readiness, keyed readmissions) costs at most
+     30% more per replication-year than the model before it (commit PRE_FIDELITY, timed from
+     a temporary git worktree in the same way, when the history is there).
 """
 
 from __future__ import annotations
@@ -40,6 +43,42 @@ from sim import load_scenario  # noqa: E402
 from sim.model import simulate  # noqa: E402
 
 ICSIM = Path(sys.executable).with_name("icsim")
+PRE_FIDELITY = "c4da3b9"  # the last commit before issue 12's structure (localities, routes, ...)
+TIMING = """
+import statistics, sys, time
+from sim import load_scenario
+from sim.model import simulate
+scenario = load_scenario("scenarios/baseline.toml")
+simulate(scenario, replication=99)
+seconds = []
+for r in range(5):
+    t0 = time.perf_counter()
+    simulate(scenario, replication=r)
+    seconds.append(time.perf_counter() - t0)
+print(statistics.median(seconds) / (scenario.end_day / 365))
+"""
+
+
+def seconds_per_replication_year(checkout: Path) -> float:
+    """Median seconds per replication-year of the baseline with the code in `checkout`."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, "-c", TIMING], cwd=checkout, env=env, capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip())
+
+
+def before_fidelity() -> float | None:
+    """The pre-fidelity model's seconds per replication-year, from a temporary worktree (None
+    if the commit is not in this clone's history)."""
+    if subprocess.run(["git", "cat-file", "-e", f"{PRE_FIDELITY}^{{commit}}"], cwd=ROOT, capture_output=True).returncode:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), PRE_FIDELITY], cwd=ROOT, check=True)
+        try:
+            return seconds_per_replication_year(tree)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
 
 def people_entering(daily) -> float:
@@ -132,6 +171,12 @@ def main() -> None:
     row("measure", "figure", "target", None)
     row("1. simulation per replication-year (s)", f"{sim_seconds / years:.3f}", "<= 0.5", sim_seconds / years <= 0.5)
     row("   per replication incl. warm-up (s)", f"{sim_seconds:.3f}", "", None)
+    before, after = before_fidelity(), seconds_per_replication_year(ROOT)
+    if before is None:
+        row(f"7. fidelity cost (before: {PRE_FIDELITY} not in this clone)", "n/a", "<= +30%", None)
+    else:
+        row(f"7. per replication-year before ({PRE_FIDELITY}) / now (s)", f"{before:.3f} / {after:.3f}", "", None)
+        row("   fidelity cost", f"{after / before - 1:+.0%}", "<= +30%", after / before <= 1.3)
     row(f"2. icsim run, {n} replications, 2 workers (s wall)", f"{wall_2:.1f}", "<= 30" if n == 100 else "(quick)",
         wall_2 <= 30 if n == 100 else None)
     icsim_rate, ref_rate = people / sim_seconds, ref_people / ref_seconds
