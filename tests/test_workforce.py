@@ -81,8 +81,9 @@ def test_committed_hours_fall_in_a_straight_line():
 # -- teams and overflow, in places -------------------------------------------------------------
 
 
-def _north_then_overflow(overflow):
-    """(site, start) of B, who waits for the north team while A holds it for 10 days."""
+def _north_then_overflow(overflow, joins=1.0):
+    """(site, start) of B, who joins at `joins` and waits for the north team while A holds it
+    for 10 days."""
     env = simpy.Environment()
     svc = Service(env, Monitor(30), "reablement", {"north": 1, "south": 1}, overflow_after=overflow)
     started = {}
@@ -95,17 +96,19 @@ def _north_then_overflow(overflow):
         svc.release(site, present=False)
 
     env.process(person("A", 0.0, 10.0))
-    env.process(person("B", 1.0, 1.0))
+    env.process(person("B", joins, 1.0))
     env.run(until=30)
     return started["B"]
 
 
 def test_overflow_after_days_takes_any_team_with_room():
     """Two teams of one place. North is busy for 10 days with A; B (north) waits. Without
-    overflow B starts at 10 in north; with overflow after 3 days B, who joined at 1, starts at
-    4 in the idle south team."""
+    overflow B starts at 10 in north. With overflow after 3 days, checked at the daily review
+    at midnight: B joining at 1 is due at 4, a midnight, and starts then in the idle south
+    team; B joining at 1.5 is due at 4.5 and starts at the next midnight, 5."""
     assert _north_then_overflow(None) == ("north", 10.0)
     assert _north_then_overflow(3.0) == ("south", 4.0)
+    assert _north_then_overflow(3.0, joins=1.5) == ("south", 5.0)
 
 
 def test_hours_scenario_runs_and_reports_hours_occupancy(scenario_hours):

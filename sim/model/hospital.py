@@ -174,8 +174,9 @@ def complex_stay(system, person, admitted: float | None = None):
     yield from discharge(system, person, admitted, ready, env.now, record)
 
 
-def _wait(system, service, person, level, sites, rules, joined: float):
-    """Wait in the acute bed for `service` (a generator), counted in `level`.
+def _queue(system, service, person, level, sites, rules, joined: float):
+    """Wait in the acute bed in the queue for `service` (a generator; `take` found no room),
+    counted in `level`.
 
     rules: (time, name, applies) in time order; at each time, if still waiting and applies()
     is true, the wait ends there. A rule whose time is already past (someone in a census, who
@@ -184,23 +185,32 @@ def _wait(system, service, person, level, sites, rules, joined: float):
     request is still queued: cancel it, or keep it)."""
     env = system.env
     rules = [rule for rule in rules if rule[0] >= env.now]
-    site = service.take(person, "hospital", sites)
-    if site is not None:
-        return site, None, None
     event = env.event()
     request = service.queue_for(person, "hospital", sites, event, joined)
     level.change(env.now, 1)
-    for at, name, applies in rules:
-        if not event.triggered and at > env.now:
-            yield event | env.timeout(at - env.now)
-        if event.triggered:
-            break
+    if not rules:
+        site = yield event
+        level.change(env.now, -1)
+        return site, None, None
+    # one timer at a time, for the next rule; `ended` succeeds with a rule's name, or with None
+    # once the request is granted (plain callbacks: cheaper than a condition event per rule)
+    ended = env.event()
+    event.callbacks.append(lambda _event: None if ended.triggered else ended.succeed(None))
+
+    def check(k: int) -> None:
+        if ended.triggered or not request.waiting:
+            return
+        _at, name, applies = rules[k]
         if applies():
-            level.change(env.now, -1)
-            return None, name, request
-    if not event.triggered:
-        yield event
+            ended.succeed(name)
+        elif k + 1 < len(rules):
+            env.timeout(rules[k + 1][0] - env.now).callbacks.append(lambda _event: check(k + 1))
+
+    env.timeout(rules[0][0] - env.now).callbacks.append(lambda _event: check(0))
+    name = yield ended
     level.change(env.now, -1)
+    if name is not None:
+        return None, name, request
     return event.value, None, None
 
 
@@ -216,30 +226,34 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
         _substituted(system, f"home_first_{PATHWAYS[person.pathway]}")
     waiting = system.acute_delayed[f"awaiting_{pathway}"]
     died_at = joined + person.wait_death
-    rules = [(died_at, "died_waiting", lambda: True)] if died_at < system.end else []
     bed_site = None
     if pathway == "p1":
         service, sites = system.reablement, system.team(person)
-        interim, bridging = routes.p1_interim_bed, routes.p1_bridging
-
-        def free_bed():
-            nonlocal bed_site
-            bed_site = system.beds.take(person, "hospital", system.bed_site_wanted(person))
-            return bed_site is not None
-
-        if person.u_interim_bed < interim.share:
-            rules.append((joined + interim.after_days, "p1_interim_bed", free_bed))
-        if person.u_bridging < bridging.share:
-            rules.append((joined + bridging.after_days, "p1_bridging", lambda: True))
     elif pathway == "p2":
         service, sites = system.beds, system.bed_site_wanted(person)
-        rule = routes.p2_interim_care_home
-        if person.u_interim_home < rule.share:
-            rules.append((joined + rule.after_days, "p2_interim_care_home", lambda: True))
     else:
         service, sites = system.placements, None
-    rules.sort(key=lambda r: r[0])
-    site, substitution, request = yield from _wait(system, service, person, waiting, sites, rules, joined)
+    site, substitution, request = service.take(person, "hospital", sites), None, None
+    if site is None:  # a wait: the rules that can end it (most people are taken at once)
+        rules = [(died_at, "died_waiting", lambda: True)] if died_at < system.end else []
+        if pathway == "p1":
+            interim, bridging = routes.p1_interim_bed, routes.p1_bridging
+
+            def free_bed():
+                nonlocal bed_site
+                bed_site = system.beds.take(person, "hospital", system.bed_site_wanted(person))
+                return bed_site is not None
+
+            if person.u_interim_bed < interim.share:
+                rules.append((joined + interim.after_days, "p1_interim_bed", free_bed))
+            if person.u_bridging < bridging.share:
+                rules.append((joined + bridging.after_days, "p1_bridging", lambda: True))
+        elif pathway == "p2":
+            rule = routes.p2_interim_care_home
+            if person.u_interim_home < rule.share:
+                rules.append((joined + rule.after_days, "p2_interim_care_home", lambda: True))
+        rules.sort(key=lambda r: r[0])
+        site, substitution, request = yield from _queue(system, service, person, waiting, sites, rules, joined)
     if substitution is not None:
         _substituted(system, substitution)
         if substitution != "p1_bridging":

@@ -20,6 +20,7 @@ Semantics, kept explicit because results depend on them:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 
@@ -76,7 +77,11 @@ class Service:
         overflow_after: float | None = None,
     ):
         self.env = env
-        self.overflow_after = overflow_after  # days after which a request limited to some sites takes any
+        # days after which a request limited to some sites takes any: checked at a daily review
+        # (midnight), as a team reviews its list, rather than by a timer per request
+        self.overflow_after = overflow_after
+        if overflow_after is not None:
+            env.process(self._overflow_review())
         self.name = name
         self._requests = f"{name}.requests"  # the daily count of requests (demand), by source
         self.priority = priority or {}
@@ -87,7 +92,11 @@ class Service:
             self.sites[site_name] = Site(
                 site_name, capacity, monitor.level(f"{name}.occupied", site_name), capacity_level
             )
-        self.queue: list[Request] = []
+        self.queue: list[Request] = []  # everyone waiting, in (rank, time joined) order
+        # the same requests filed by the site they accept (None: any), each list in queue order,
+        # so a freed slot finds its first taker without scanning the whole queue; a request
+        # granted or cancelled leaves these lists lazily (it is no longer `waiting`)
+        self._filed: dict[str | None, list[Request]] = {None: [], **{name: [] for name in self.sites}}
         self.queue_levels: dict[str, Level] = {}
         self._monitor = monitor
         self._sequence = itertools.count()
@@ -159,14 +168,13 @@ class Service:
         self._monitor.count(self._requests, source, now)
         self.requested += 1
         self._log("join", person, sites)
-        request = Request(event, person, source, sites, (self.priority.get(source, 0), next(self._sequence)), now)
+        since = now if joined is None else joined
+        request = Request(event, person, source, sites, (self.priority.get(source, 0), next(self._sequence)), since)
         self._queue_level(source).change(now, 1)
         self.queue.append(request)
         if len(self.queue) > 1 and request.key < self.queue[-2].key:
             self.queue.sort(key=lambda r: r.key)
-        if self.overflow_after is not None and sites is not None:
-            delay = max(self.overflow_after - (now - (now if joined is None else joined)), 0.0)
-            self.env.timeout(delay).callbacks.append(lambda _event: self.widen(request))
+        self._file(request, sites)
         return request
 
     def cancel(self, request: Request) -> bool:
@@ -185,9 +193,9 @@ class Service:
         them is free (nobody waiting accepts a free site, so nobody is overtaken)."""
         if not request.waiting:
             return
-        request.sites = None if sites is None or request.sites is None else request.sites + tuple(
-            s for s in sites if s not in request.sites
-        )
+        added = None if sites is None or request.sites is None else tuple(s for s in sites if s not in request.sites)
+        request.sites = None if added is None else request.sites + added
+        self._file(request, added)
         self._log("widen", request.person, request.sites)
         granted = self._free_for(request)
         if granted is not None:
@@ -231,17 +239,43 @@ class Service:
     def _fits(self, site: Site, person) -> bool:
         return site.allocated < site.capacity
 
+    def _overflow_review(self):
+        """Process: every midnight, anyone who has waited `overflow_after` days for their own
+        sites (team) is taken by any site with room, longest waiting first."""
+        env = self.env
+        while True:
+            yield env.timeout(math.floor(env.now) + 1 - env.now)
+            due = env.now - self.overflow_after
+            for request in [r for r in self.queue if r.sites is not None and r.joined <= due]:
+                self.widen(request)
+
+    def _file(self, request: Request, sites: Sites) -> None:
+        for name in (None,) if sites is None else sites:
+            filed = self._filed[name]
+            if not filed or filed[-1].key < request.key:
+                filed.append(request)
+            else:
+                bisect.insort(filed, request, key=lambda r: r.key)
+
+    def _first_waiting(self, name: str | None) -> Request | None:
+        filed = self._filed[name]
+        while filed and not filed[0].waiting:
+            del filed[0]
+        return filed[0] if filed else None
+
     def _fill(self, site: str) -> None:
         s = self.sites[site]
         while self.queue:
-            for index, request in enumerate(self.queue):  # noqa: B007 (index is used after the loop)
-                if request.sites is None or site in request.sites:
-                    break
+            for_site, for_any = self._first_waiting(site), self._first_waiting(None)
+            if for_site is None or (for_any is not None and for_any.key < for_site.key):
+                request = for_any
             else:
+                request = for_site
+            if request is None:
                 return
             if not self._fits(s, request.person):  # the first in line for this site waits: nobody overtakes
                 return
-            del self.queue[index]
+            self.queue.remove(request)
             request.waiting = False
             self._queue_level(request.source).change(self.env.now, -1)
             self._allocate(request.person, site)
