@@ -25,7 +25,7 @@ from pydantic import (
 
 from ..errors import InputError
 from ..units import DAYS_PER_YEAR
-from .distributions import Distribution
+from .distributions import Deterministic, Distribution
 from .reading import describe_error
 
 SUM_TOLERANCE = 1e-9
@@ -192,8 +192,17 @@ class Diversion(Shares):
     step_up_bed: Probability
 
 
+class Assessment(Scheduled):
+    """Front-door assessment (CDAT) for arrivals meant to go home: people assessed at once. A
+    person finding no free place is admitted instead (assess-or-admit, as for the Home Ward)."""
+
+    capacity: Capacity = UNLIMITED
+    duration: Distribution = Deterministic(family="deterministic", mean=0.0)  # days
+
+
 class FrontDoor(Frozen):
     diversion: Diversion
+    assessment: Assessment = Assessment()
 
 
 class HomeWard(Scheduled):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import beds, hospital, reablement
@@ -31,7 +33,9 @@ def arrivals(system):
     for times in _arrival_chunks(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
         a = pool.draw(len(times))
         pids = system.new_pids(len(times))
-        home = a["diversion"] == DIVERSIONS.index("assessment_home")
+        # sent home from assessment meets no capacity unless assessment places are limited
+        unlimited = math.isinf(system.s.front_door.assessment.capacity) and not system.s.front_door.assessment.capacity_schedule
+        home = (a["diversion"] == DIVERSIONS.index("assessment_home")) & unlimited
         admitted = (a["diversion"] == DIVERSIONS.index("admit")) & (a["dies_in_hospital"] | (a["pathway"] == 0))
         state_free = home | admitted
         m.count_many("system.entered", "total", times[state_free])
@@ -70,9 +74,8 @@ def arrive(system, person) -> None:
     # instant can take it first); otherwise the person is admitted.
     if target == "home_ward" and (site := system.home_ward.take(person, "front_door")) is not None:
         home_ward_stay(system, person, site)
-    elif target == "assessment_home":
-        _avoided(system, "assessment_home", t)
-        system.leave(person, "home", t)
+    elif target == "assessment_home" and (site := system.assessment.take(person, "front_door")) is not None:
+        _assessed(system, person, site)
     elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door", system.team(person))) is not None:
         _avoided(system, target, t)
         system.start(reablement.episode(system, person, site, "front_door", t))
@@ -83,6 +86,23 @@ def arrive(system, person) -> None:
         system.start(beds.episode(system, person, site, "front_door", t))
     else:
         hospital.admit(system, person)
+
+
+def _assessed(system, person, site: str) -> None:
+    """Front-door assessment, then home (a timed callback: no queue once started)."""
+    now = system.env.now
+    system.assessment.occupy(site, person)
+    system.monitor.count("assessment.starts", "front_door", now)
+    system.journeys += 1
+    system.call_at(now + person.assessment_duration, _assessment_end, system, person, site)
+
+
+def _assessment_end(system, person, site: str) -> None:
+    system.journeys -= 1
+    now = system.env.now
+    system.assessment.release(site)
+    _avoided(system, "assessment_home", now)
+    system.leave(person, "home", now)
 
 
 def _avoided(system, route: str, t: float) -> None:

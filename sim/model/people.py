@@ -32,6 +32,7 @@ ATTRIBUTES = (
     "hours_start", "u_hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
     "u_bed_leave", "preferred_site", "placement_delay",
     "locality", "u_ready", "u_same_day", "u_route", "u_interim_bed", "u_bridging", "u_interim_home", "wait_death",
+    "assessment_duration",
 )  # fmt: skip
 
 # Immutable, and cheap to make (one tuple): most people are created and forgotten within
@@ -126,6 +127,7 @@ class AttributePool:
             "u_bridging": self._uniform("bridging", n),
             "u_interim_home": self._uniform("interim_care_home", n),
             "wait_death": _time_to_death(self._uniform("death_while_waiting", n), s.routes.death_while_waiting_per_day),
+            "assessment_duration": s.front_door.assessment.duration.from_uniform(self._uniform("assessment_duration", n)),
         }
 
     def _attribute_rows(self, columns: dict[str, np.ndarray], index) -> list[tuple]:
@@ -158,7 +160,7 @@ UNIFORMS = (
     "readmit_delay", "home_ward_los", "home_ward_escalation", "reablement_duration", "hours_start",
     "hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process", "bed_leave_day",
     "preferred_site", "placement_delay", "locality", "ready_day", "same_day", "route", "interim_bed",
-    "bridging", "interim_care_home", "death_while_waiting",
+    "bridging", "interim_care_home", "death_while_waiting", "assessment_duration",
 )  # fmt: skip
 
 
@@ -187,7 +189,7 @@ class _BlockStreams:
 class SpellPool:
     """Attributes of a person's later spells, keyed by (person, spell) rather than by the order
     of readmissions: person `pid` in spell `spell` gets column pid % block of the uniforms drawn
-    for (spell, pid // block). Blocks are drawn when first needed and a few hundred are kept;
+    for (spell, pid // block). Blocks are drawn when first needed and the latest KEPT are kept;
     one dropped and needed again is drawn again, identically."""
 
     KEPT = 32  # about 8 MB; readmissions come back within weeks, so recent blocks serve nearly all

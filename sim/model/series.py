@@ -8,7 +8,7 @@ into a KPI of silent zeros.
 from __future__ import annotations
 
 # Services with capacity and a queue (sim.model.service.Service): each keeps these series.
-SERVICES = ("home_ward", "reablement", "beds", "placements")
+SERVICES = ("home_ward", "assessment", "reablement", "beds", "placements")
 SERVICE_MEASURES = (
     "capacity",  # time integral of funded places, by site
     "occupied",  # time integral of places in use, by site

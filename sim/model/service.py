@@ -120,10 +120,6 @@ class Service:
                 return name
         return None
 
-    def has_room(self, sites: Sites = None) -> bool:
-        """True if a new request would be granted now without overtaking anyone."""
-        return self.free_site(sites) is not None
-
     @property
     def waiting(self) -> int:
         return len(self.queue)

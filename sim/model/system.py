@@ -74,6 +74,7 @@ class System:
 
         sc = scenario
         self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
+        self.assessment = service("assessment", {ALL: sc.front_door.assessment.capacity})
         overflow = sc.reablement.overflow
         teams = sc.team_capacities(sc.reablement.capacity)
         overflow_after = None if overflow is None else overflow.after_days
@@ -90,6 +91,7 @@ class System:
         self.placements = service("placements", {ALL: sc.placements.capacity}, sc.placements.priority.model_dump())
         self.los_multiplier = {n: site.los_multiplier for n, site in sc.beds.sites.items()}
         self._schedule_capacity(self.home_ward, ALL, sc.home_ward.capacity_schedule)
+        self._schedule_capacity(self.assessment, ALL, sc.front_door.assessment.capacity_schedule)
         for change in sc.reablement.capacity_schedule:  # the city's places, shared among the teams
             for team, places in sc.team_capacities(change.capacity).items():
                 self._schedule_change(self.reablement, team, change.date, places)
@@ -217,7 +219,7 @@ class System:
 
     def end_state(self) -> dict[str, float]:
         state = {"active_people": self.journeys, "in_acute": self.in_acute, "census_people": self.census_people}
-        for svc in (self.home_ward, self.reablement, self.beds, self.placements):
+        for svc in (self.home_ward, self.assessment, self.reablement, self.beds, self.placements):
             state[f"{svc.name}.requested"] = svc.requested
             state[f"{svc.name}.granted"] = svc.granted
             state[f"{svc.name}.released"] = svc.released
