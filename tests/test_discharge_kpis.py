@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from helpers import (
     by_pathway,
@@ -95,3 +96,29 @@ def test_people_waiting_in_beds_is_arrivals_times_the_wait_littles_law():
     assert k[("people_waiting_in_beds", "total")] == pytest.approx(6.0, abs=0.6)
     assert k[("people_waiting_in_beds", "process")] == k[("people_waiting_in_beds", "total")]
     assert k[("people_waiting_in_beds", "total")] == pytest.approx(k[("bed_delayed_days_per_week", "total")] / 7)
+
+
+NATIONAL_2023_PROFILE = (0.85, 1.08, 1.15, 1.17, 1.24, 0.89, 0.63)  # discharges by weekday ÷ daily mean ([DailySitRep])
+
+
+def test_the_baseline_discharges_follow_the_national_weekday_profile_and_same_day_share():
+    """The whole model (admissions by weekday, clinical stays, board-round readiness, the P0
+    same-day share, waits for services) run for a year: hospital discharges by weekday within
+    0.008 of the national 2023 shares (about 28,000 discharges, so sampling moves a share by
+    about 0.002; admissions peaking on Mondays move it by a little more), and P0 leaving on the
+    ready day within 4 binomial standard errors of 86.5%."""
+    from helpers import baseline
+
+    from sim.model.calendar import Calendar
+
+    scenario = baseline()
+    out = simulate(scenario, 0)
+    first, last = scenario.run.warmup_days, scenario.end_day
+    discharges = sum(out.daily[("hospital.discharges", p)] for p in ("p0", "p1", "p2", "p3"))[first:last]
+    weekday = Calendar(scenario).weekday[first:last]
+    share = np.bincount(weekday, weights=discharges, minlength=7) / discharges.sum()
+    national = np.asarray(NATIONAL_2023_PROFILE) / sum(NATIONAL_2023_PROFILE)
+    assert np.abs(share - national).max() < 0.008, (share, national)
+    k = kpi_values(out, scenario)
+    n = out.daily[("hospital.discharges", "p0")][first:last].sum()
+    assert abs(k[("p0_same_day_share", "total")] - 0.865) <= 4 * math.sqrt(0.865 * 0.135 / n)

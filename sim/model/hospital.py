@@ -180,11 +180,12 @@ def _queue(system, service, person, level, sites, rules, joined: float):
 
     rules: (time, name, applies) in time order; at each time, if still waiting and applies()
     is true, the wait ends there. A rule whose time is already past (someone in a census, who
-    joined the list before t = 0) had its chance then and did not apply: they are still here.
+    joined the list before t = 0) had its chance then and did not apply: they are still here;
+    one due after the run's end never comes.
     Returns (site, None, None) once granted, or (None, name, request) when a rule ends it (the
     request is still queued: cancel it, or keep it)."""
     env = system.env
-    rules = [rule for rule in rules if rule[0] >= env.now]
+    rules = [rule for rule in rules if env.now <= rule[0] < system.end]  # after the end: never
     event = env.event()
     request = service.queue_for(person, "hospital", sites, event, joined)
     level.change(env.now, 1)
