@@ -192,7 +192,7 @@ class SpellPool:
     for (spell, pid // block). Blocks are drawn when first needed and the latest KEPT are kept;
     one dropped and needed again is drawn again, identically."""
 
-    KEPT = 32  # about 8 MB; readmissions come back within weeks, so recent blocks serve nearly all
+    KEPT = 16  # about 4 MB; readmissions come back within weeks, so recent blocks serve nearly all
 
     def __init__(self, scenario: Scenario, streams: Streams, prefix: str, block: int = 1024):
         self.s = scenario
