@@ -32,11 +32,14 @@ def test_reading_an_undeclared_series_is_an_error_and_an_unrecorded_scope_is_zer
 
 def test_the_model_records_only_declared_series_and_nearly_all_of_them():
     """A baseline replication records no undeclared series; of the declared ones it leaves out
-    only the Home Ward's and front-door assessment's queues (a diversion needs a free place
-    now, so nobody queues) and the care-home queue (placements are unlimited in the baseline)."""
+    only the Home Ward's queue (a diversion needs a free place now, so nobody queues), the
+    front-door assessment's requests, starts and queue (unlimited in the baseline, so people
+    sent home from it go at once, without the service) and the care-home queue (placements are
+    unlimited in the baseline)."""
     out = simulate(baseline().with_run(years=0.2), 0)
     recorded = {series for series, _ in out.daily}
     assert recorded <= SERIES
     # and reablement staff hours, kept only when reablement capacity is in hours a week
-    assert SERIES - recorded == {"home_ward.queue", "home_ward.wait_days", "assessment.queue", "assessment.wait_days",
-                                 "placements.queue", "reablement.hours_committed"}
+    assert SERIES - recorded == {"home_ward.queue", "home_ward.wait_days", "assessment.requests", "assessment.starts",
+                                 "assessment.queue", "assessment.wait_days", "placements.queue",
+                                 "reablement.hours_committed"}

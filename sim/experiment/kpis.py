@@ -18,6 +18,8 @@ import pandas as pd
 from ..inputs.scenario import Scenario
 from ..model.beds import DELAY_REASONS as BED_DELAY_REASONS
 from ..model.hospital import DELAY_REASONS as ACUTE_DELAY_REASONS
+from ..model.hospital import SUBSTITUTION_RULES
+from ..model.people import BED_OUTCOMES
 from ..model.series import check
 from ..units import DAYS_PER_YEAR
 
@@ -25,8 +27,6 @@ REABLEMENT_SOURCES = ("hospital", "short_term_bed", "community", "front_door")
 PLACEMENT_SOURCES = ("hospital", "short_term_bed", "community")
 BED_SOURCES = ("hospital", "community", "front_door")
 AVOIDANCE_ROUTES = ("home_ward", "assessment_home", "step_up_reablement", "step_up_bed")
-SUBSTITUTION_RULES = ("home_first_p2", "home_first_p3", "p1_interim_bed", "p1_bridging", "p2_interim_care_home", "died_waiting")
-BED_OUTCOMES = ("home", "home_with_p1", "long_term_care", "readmitted", "died")
 PEOPLE_COUNTERS = ("admitted", "home_from_hospital", "bedded_from_hospital", "home_after_bed", "reablement", "permanent_care")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import beds, hospital, reablement
@@ -33,9 +31,7 @@ def arrivals(system):
     for times in _arrival_chunks(system, system.calendar.front_door_rates(), "front_door.arrival_times"):
         a = pool.draw(len(times))
         pids = system.new_pids(len(times))
-        # sent home from assessment meets no capacity unless assessment places are limited
-        unlimited = math.isinf(system.s.front_door.assessment.capacity) and not system.s.front_door.assessment.capacity_schedule
-        home = (a["diversion"] == DIVERSIONS.index("assessment_home")) & unlimited
+        home = (a["diversion"] == DIVERSIONS.index("assessment_home")) & (not system.assessment_limited)
         admitted = (a["diversion"] == DIVERSIONS.index("admit")) & (a["dies_in_hospital"] | (a["pathway"] == 0))
         state_free = home | admitted
         m.count_many("system.entered", "total", times[state_free])
@@ -74,6 +70,9 @@ def arrive(system, person) -> None:
     # instant can take it first); otherwise the person is admitted.
     if target == "home_ward" and (site := system.home_ward.take(person, "front_door")) is not None:
         home_ward_stay(system, person, site)
+    elif target == "assessment_home" and not system.assessment_limited:
+        _avoided(system, "assessment_home", t)
+        system.leave(person, "home", t)
     elif target == "assessment_home" and (site := system.assessment.take(person, "front_door")) is not None:
         _assessed(system, person, site)
     elif target == "step_up_reablement" and (site := system.reablement.take(person, "front_door", system.team(person))) is not None:

@@ -16,6 +16,9 @@ from . import beds, front_door, placements, reablement
 from .people import PATHWAYS
 
 DELAY_REASONS = ("process", "awaiting_p1", "awaiting_p2", "awaiting_p3", "awaiting_discharge_day")
+# what `routes.substitutions` is counted by: a route other than the need, or a wait ended under pressure
+SUBSTITUTION_RULES = ("home_first_p2", "home_first_p3", "p1_interim_bed", "p1_bridging", "p2_interim_care_home",
+                      "died_waiting")
 
 
 def admit(system, person) -> None:
@@ -236,7 +239,7 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
         service, sites = system.placements, None
     site, substitution, request = service.take(person, "hospital", sites), None, None
     if site is None:  # a wait: the rules that can end it (most people are taken at once)
-        rules = [(died_at, "died_waiting", lambda: True)] if died_at < system.end else []
+        rules = [(died_at, "died_waiting", lambda: True)]
         if pathway == "p1":
             interim, bridging = routes.p1_interim_bed, routes.p1_bridging
 
@@ -260,14 +263,14 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
         if substitution != "p1_bridging":
             service.cancel(request)
         if substitution == "died_waiting":
-            return _died_waiting(system, person, admitted, ready, record)
+            return _died_waiting(system, person, admitted, record)
     elif pathway == "p3":
         delay_ends = env.now + person.placement_delay
         if died_at < delay_ends:  # dies before the placement is arranged
             yield from system.wait("acute.delayed", "awaiting_p3", died_at)
             system.placements.release(site, present=False)
             _substituted(system, "died_waiting")
-            return _died_waiting(system, person, admitted, ready, record)
+            return _died_waiting(system, person, admitted, record)
         yield from system.wait("acute.delayed", "awaiting_p3", delay_ends)
         system.placements.release(site, present=False)
     left_for = {"p1_interim_bed": "p2", "p1_bridging": "p1", "p2_interim_care_home": "p3"}.get(substitution, pathway)
@@ -303,7 +306,7 @@ def _substituted(system, rule: str) -> None:
     system.monitor.count("routes.substitutions", rule, system.env.now)
 
 
-def _died_waiting(system, person, admitted: float, ready: float, record) -> None:
+def _died_waiting(system, person, admitted: float, record) -> None:
     """Death in the acute bed while waiting for a service."""
     now = system.env.now
     system.acute_occupied.change(now, -1)

@@ -27,6 +27,17 @@ def step_up(system, person, source: str):
     yield from episode(system, person, site, source, joined)
 
 
+def hours_at_end(system, person) -> float | None:
+    """Weekly homecare hours a person leaves reablement with: 0 if independent, the retained
+    share of their starting hours if they go on to homecare; None if they do not end at home."""
+    outcome = person.reablement_outcome
+    if outcome == "independent":
+        return 0.0
+    if outcome == "ongoing_homecare":
+        return person.hours_start * float(system.s.reablement.hours_retained_share.from_uniform(person.u_hours_retained))
+    return None
+
+
 def episode(system, person, site: str, source: str, joined: float, started: float | None = None):
     """Process: a reablement episode, from start to its outcome.
 
@@ -46,12 +57,7 @@ def episode(system, person, site: str, source: str, joined: float, started: floa
     service.release(site, person=person)
     outcome = person.reablement_outcome
     now = env.now
-    hours_end = None
-    if outcome == "independent":
-        hours_end = 0.0
-    elif outcome == "ongoing_homecare":
-        retained = system.s.reablement.hours_retained_share.from_uniform(person.u_hours_retained)
-        hours_end = person.hours_start * float(retained)
+    hours_end = hours_at_end(system, person)
     if record is not None:
         record["end"], record["outcome"], record["hours_end"] = now, outcome, hours_end
     m.count("reablement.ends", outcome, now)

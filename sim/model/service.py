@@ -77,11 +77,9 @@ class Service:
         overflow_after: float | None = None,
     ):
         self.env = env
-        # days after which a request limited to some sites takes any: checked at a daily review
-        # (midnight), as a team reviews its list, rather than by a timer per request
+        # days after which a request limited to some sites takes any: checked at the daily
+        # review (midnight), as a team reviews its list, rather than by a timer per request
         self.overflow_after = overflow_after
-        if overflow_after is not None:
-            env.process(self._overflow_review())
         self.name = name
         self._requests = f"{name}.requests"  # the daily count of requests (demand), by source
         self.priority = priority or {}
@@ -105,6 +103,8 @@ class Service:
         self.granted = 0
         self.released = 0
         self.cancelled = 0  # requests withdrawn while waiting
+        if self.reviews_daily():
+            env.process(self._daily_review())
 
     # -- queries ---------------------------------------------------------------------------
     def free_site(self, sites: Sites = None, person=None) -> str | None:
@@ -195,11 +195,7 @@ class Service:
         self._log("widen", request.person, request.sites)
         granted = self._free_for(request)
         if granted is not None:
-            request.waiting = False
-            self.queue.remove(request)
-            self._queue_level(request.source).change(self.env.now, -1)
-            self._allocate(request.person, granted)
-            request.event.succeed(granted)
+            self._grant(request, granted)
 
     def occupy(self, site: str, person=None) -> None:
         """The person holding a slot at `site` is now physically there."""
@@ -235,13 +231,22 @@ class Service:
     def _fits(self, site: Site, person) -> bool:
         return site.allocated < site.capacity
 
-    def _overflow_review(self):
-        """Process: every midnight, anyone who has waited `overflow_after` days for their own
-        sites (team) is taken by any site with room, longest waiting first."""
+    def reviews_daily(self) -> bool:
+        """Whether the queue needs a review every midnight (here: for the overflow rule)."""
+        return self.overflow_after is not None
+
+    def _daily_review(self):
+        """Process: `_review` every midnight."""
         env = self.env
         while True:
             yield env.timeout(math.floor(env.now) + 1 - env.now)
-            due = env.now - self.overflow_after
+            self._review()
+
+    def _review(self) -> None:
+        """Anyone who has waited `overflow_after` days for their own sites (team) is taken by any
+        site with room, longest waiting first."""
+        if self.overflow_after is not None:
+            due = self.env.now - self.overflow_after
             for request in [r for r in self.queue if r.sites is not None and r.joined <= due]:
                 self.widen(request)
 
@@ -271,11 +276,15 @@ class Service:
                 return
             if not self._fits(s, request.person):  # the first in line for this site waits: nobody overtakes
                 return
-            self.queue.remove(request)
-            request.waiting = False
-            self._queue_level(request.source).change(self.env.now, -1)
-            self._allocate(request.person, site)
-            request.event.succeed(site)
+            self._grant(request, site)
+
+    def _grant(self, request: Request, site: str) -> None:
+        """A waiting request leaves the queue with a slot at `site`."""
+        request.waiting = False
+        self.queue.remove(request)
+        self._queue_level(request.source).change(self.env.now, -1)
+        self._allocate(request.person, site)
+        request.event.succeed(site)
 
     def _allocate(self, person, site: str) -> None:
         self.sites[site].allocated += 1

@@ -11,6 +11,7 @@ death). Community referrals compete for the same reablement and bed capacity.
 from __future__ import annotations
 
 import gc
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ import simpy
 
 from ..inputs.scenario import Scenario
 from ..units import DAYS_PER_YEAR
-from . import beds, census, front_door, hospital
+from . import beds, census, front_door, hospital, reablement
 from .calendar import Calendar
 from .monitor import Monitor
 from .people import AttributePool, SpellPool
@@ -75,6 +76,10 @@ class System:
         sc = scenario
         self.home_ward = service("home_ward", {ALL: sc.home_ward.capacity})
         self.assessment = service("assessment", {ALL: sc.front_door.assessment.capacity})
+        # unlimited assessment meets no capacity: people sent home from it need no event
+        self.assessment_limited = not math.isinf(sc.front_door.assessment.capacity) or bool(
+            sc.front_door.assessment.capacity_schedule
+        )
         overflow = sc.reablement.overflow
         teams = sc.team_capacities(sc.reablement.capacity)
         overflow_after = None if overflow is None else overflow.after_days
@@ -174,15 +179,10 @@ class System:
             yield self.env.timeout(until - now)
 
     def _reablement_hours(self, person) -> tuple[float, float, float]:
-        """(hours a week at the start, at the end, episode days) of a person's reablement."""
-        start, outcome = person.hours_start, person.reablement_outcome
-        if outcome == "independent":
-            end = 0.0
-        elif outcome == "ongoing_homecare":
-            end = start * float(self.s.reablement.hours_retained_share.from_uniform(person.u_hours_retained))
-        else:
-            end = start
-        return start, end, person.reablement_duration
+        """(hours a week at the start, at the end, episode days) of a person's reablement; hours
+        stay as they started if the episode does not end at home."""
+        end = reablement.hours_at_end(self, person)
+        return person.hours_start, person.hours_start if end is None else end, person.reablement_duration
 
     def bed_site_wanted(self, person) -> tuple[str, ...] | None:
         """The bed sites a person accepts, in order of preference (None: any, in file order)."""

@@ -29,9 +29,9 @@ class Need:
         self.started: float | None = None  # when the episode began (hours held at `start` until then)
 
     def hours(self, now: float) -> float:
-        if self.started is None or self.duration <= 0:
-            return self.start if self.started is None else self.end
-        done = min(max((now - self.started) / self.duration, 0.0), 1.0)
+        if self.started is None:
+            return self.start
+        done = min((now - self.started) / self.duration, 1.0) if self.duration > 0 else 1.0
         return self.start + (self.end - self.start) * done
 
 
@@ -45,7 +45,6 @@ class HoursService(Service):
         self._needs = needs
         self._held: dict[str, dict[int, Need]] = {site: {} for site in self.sites}
         self._hours_levels = {site: monitor.level(f"{name}.hours_committed", site) for site in self.sites}
-        env.process(self._daily_review())
 
     def committed(self, site: str) -> float:
         """Hours a week the team is committed to now."""
@@ -61,7 +60,7 @@ class HoursService(Service):
         """The first site among `sites` that takes `person` now without overtaking anyone queued for it."""
         for name in self.sites if sites is None else sites:
             if person is not None and self._fits(self.sites[name], person) and not any(
-                r.sites is None or name in r.sites for r in self.queue
+                r.accepts(name) for r in self.queue
             ):
                 return name
         return None
@@ -69,9 +68,7 @@ class HoursService(Service):
     def _free_for(self, request) -> str | None:
         ahead = [r for r in self.queue if r.key < request.key]
         for name in self.sites if request.sites is None else request.sites:
-            if self._fits(self.sites[name], request.person) and not any(
-                r.sites is None or name in r.sites for r in ahead
-            ):
+            if self._fits(self.sites[name], request.person) and not any(r.accepts(name) for r in ahead):
                 return name
         return None
 
@@ -93,9 +90,11 @@ class HoursService(Service):
     def _record_hours(self, site: str) -> None:
         self._hours_levels[site].set(self.env.now, self.committed(site))
 
-    def _daily_review(self):
-        while True:
-            yield self.env.timeout(math.floor(self.env.now) + 1 - self.env.now)
-            for site in self.sites:
-                self._record_hours(site)
-                self._fill(site)
+    def reviews_daily(self) -> bool:
+        return True  # needs fall continuously: someone may fit by tomorrow with no start or end
+
+    def _review(self) -> None:
+        for site in self.sites:
+            self._record_hours(site)
+            self._fill(site)
+        super()._review()
