@@ -102,3 +102,53 @@ def test_substitution_that_never_comes_changes_nothing():
     assert a.keys() == b.keys()
     assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)  # unlimited capacity integrates to NaN
     assert a[("acute.delayed", "awaiting_p1")].sum() > 0 and a[("acute.delayed", "awaiting_p2")].sum() > 0  # people did wait
+
+
+def _rule_case(need: str, changes: dict) -> dict:
+    """Daily series of a plain M/M/c-like scenario where everyone needs `need` at once (no
+    clinical stay, no discharge process, any day a discharge day) and the service they need
+    has no capacity, so every wait lasts until a rule ends it."""
+    shares = {"p0": 0.0, "p1": 0.0, "p2": 0.0, "p3": 0.0, need: 1.0}
+    scenario = modify(mmc_beds_scenario(1.0, "unlimited", 10.0, years=1, warmup_days=60, replications=1), {
+        "acute.pathway_shares": shares, "reablement.capacity": 0, **changes,
+    })
+    return simulate(scenario, 0).daily
+
+
+def _total(daily: dict, series: str, scope: str) -> float:
+    return float(daily[(series, scope)].sum()) if (series, scope) in daily else 0.0
+
+
+@pytest.mark.parametrize("rule, need, threshold, left_for", [
+    ("p1_bridging", "p1", 3.0, "p1"),
+    ("p1_interim_bed", "p1", 5.0, "p2"),
+    ("p2_interim_care_home", "p2", 10.0, "p3"),
+])
+def test_a_rule_that_always_applies_ends_every_wait_at_its_threshold(rule, need, threshold, left_for):
+    """Hand-worked: nobody can get the service they need (P1: no reablement places; P2: no
+    beds), so with share 1 every person leaves the acute bed exactly `threshold` days after
+    becoming ready, counted once as a substitution, and leaves for the route the rule gives."""
+    changes = {f"routes.{rule}": {"after_days": threshold, "share": 1.0}}
+    if need == "p2":
+        changes["beds.sites.site.beds"] = 0
+    daily = _rule_case(need, changes)
+    left = _total(daily, "hospital.discharges", left_for)
+    assert left > 300  # about one a day for a year and 60 days, less the last `threshold` days
+    assert _total(daily, "routes.substitutions", rule) == left
+    assert _total(daily, "hospital.nr2r_days", left_for) == pytest.approx(threshold * left, rel=1e-9)
+    if rule == "p1_interim_bed":  # they wait for P1 in the short-term bed instead
+        assert _total(daily, "beds.starts", "hospital") == left
+    if rule == "p1_bridging":  # still on the P1 list at home: nobody has started reablement
+        assert _total(daily, "reablement.starts", "hospital") == 0
+
+
+def test_death_while_waiting_follows_its_daily_probability():
+    """With a daily probability p of dying while waiting and no P1 places, every wait ends in
+    death after a time with mean -1 / ln(1 - p) days (9.49 for p = 0.1)."""
+    p = 0.1
+    daily = _rule_case("p1", {"routes.death_while_waiting_per_day": p, "arrivals.rate_per_day": 3.0})
+    deaths = _total(daily, "routes.substitutions", "died_waiting")
+    assert deaths == _total(daily, "hospital.deaths", "total") > 1000
+    mean_wait = _total(daily, "hospital.los_days", "died_waiting") / deaths
+    # about 1,250 deaths: the standard error of the mean is 2.8%; allow about 4 of them
+    assert mean_wait == pytest.approx(-1 / np.log1p(-p), rel=0.11)

@@ -185,37 +185,53 @@ def _queue(system, service, person, level, sites, rules, joined: float):
     is true, the wait ends there. A rule whose time is already past (someone in a census, who
     joined the list before t = 0) had its chance then and did not apply: they are still here;
     one due after the run's end never comes.
-    Returns (site, None, None) once granted, or (None, name, request) when a rule ends it (the
-    request is still queued: cancel it, or keep it)."""
+    Returns (site, None, request) once granted, or (None, name, request) when a rule ends the
+    wait: the request has then left the queue, except after "p1_bridging" (the person keeps
+    their place on the list and waits at home for `request.event`)."""
     env = system.env
     rules = [rule for rule in rules if env.now <= rule[0] < system.end]  # after the end: never
     event = env.event()
     request = service.queue_for(person, "hospital", sites, event, joined)
     level.change(env.now, 1)
-    if not rules:
-        site = yield event
-        level.change(env.now, -1)
-        return site, None, None
-    # one timer at a time, for the next rule; `ended` succeeds with a rule's name, or with None
-    # once the request is granted (plain callbacks: cheaper than a condition event per rule)
-    ended = env.event()
-    event.callbacks.append(lambda _event: None if ended.triggered else ended.succeed(None))
-
-    def check(k: int) -> None:
-        if ended.triggered or not request.waiting:
-            return
-        _at, name, applies = rules[k]
-        if applies():
-            ended.succeed(name)
-        elif k + 1 < len(rules):
-            env.timeout(rules[k + 1][0] - env.now).callbacks.append(lambda _event: check(k + 1))
-
-    env.timeout(rules[0][0] - env.now).callbacks.append(lambda _event: check(0))
-    name = yield ended
+    watch = _WaitRules(service, request, rules) if rules else None
+    site = yield event
     level.change(env.now, -1)
-    if name is not None:
-        return None, name, request
-    return event.value, None, None
+    if watch is not None and watch.applied is not None:
+        return None, watch.applied, request
+    return site, None, request
+
+
+class _WaitRules:
+    """The rules that can end a queued wait, one timer at a time (for the next rule). The first
+    that applies takes the request out of the queue (or, for a bridging package, gives it a new
+    event to wait on at home) and ends the wait in the acute bed with no site.
+
+    Plain callbacks, cheaper than a condition event per rule; bound methods, not closures that
+    refer to themselves, so no reference cycle is left for the cyclic collector."""
+
+    __slots__ = ("applied", "k", "request", "rules", "service")
+
+    def __init__(self, service, request, rules):
+        self.service, self.request, self.rules, self.k = service, request, rules, 0
+        self.applied: str | None = None  # the rule that ended the wait
+        service.env.timeout(rules[0][0] - service.env.now).callbacks.append(self._check)
+
+    def _check(self, _event) -> None:
+        request, env = self.request, self.service.env
+        if not request.waiting:
+            return
+        _at, name, applies = self.rules[self.k]
+        if applies():
+            self.applied = name
+            ended = request.event
+            if name == "p1_bridging":
+                request.event = env.event()  # still on the list: granted later, at home
+            else:
+                self.service.cancel(request)
+            ended.succeed(None)
+        elif self.k + 1 < len(self.rules):
+            self.k += 1
+            env.timeout(self.rules[self.k][0] - env.now).callbacks.append(self._check)
 
 
 def discharge(system, person, admitted: float, ready: float, joined: float, record):
@@ -260,8 +276,6 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
         site, substitution, request = yield from _queue(system, service, person, waiting, sites, rules, joined)
     if substitution is not None:
         _substituted(system, substitution)
-        if substitution != "p1_bridging":
-            service.cancel(request)
         if substitution == "died_waiting":
             return _died_waiting(system, person, admitted, record)
     elif pathway == "p3":

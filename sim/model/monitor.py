@@ -151,4 +151,5 @@ class Monitor:
             level.close(t)
 
     def arrays(self) -> dict[tuple[str, str], np.ndarray]:
-        return {key: np.array(values, dtype=float) for key, values in self._series.items()}
+        # a copy of each buffer (np.array(values) would read an array.array item by item)
+        return {key: np.frombuffer(values, dtype=float).copy() for key, values in self._series.items()}

@@ -76,17 +76,21 @@ class AttributePool:
         }
         self._locality_shares = list(scenario.locality_shares().values()) or [1.0]
 
-    def _uniform(self, name: str, n: int) -> np.ndarray:
+    def _next_uniforms(self, name: str, n: int) -> np.ndarray:
         return self.streams[f"{self.prefix}.{name}"].random(n)
 
-    def draw(self, n: int) -> dict[str, np.ndarray]:
-        """The next n people's attributes, one array per attribute (categories as codes)."""
+    def draw(self, n: int, uniforms=None) -> dict[str, np.ndarray]:
+        """The next n people's attributes, one array per attribute (categories as codes).
+
+        uniforms(name, n): the n uniforms of each name in UNIFORMS (default: the next n draws of
+        stream "<pool>.<name>")."""
         assert self._next >= len(self._rows), "a pool is drawn by columns or by rows, not both"
+        u = uniforms or self._next_uniforms
         s = self.s
         acute = s.acute
-        pathway = _choice(self._uniform("pathway", n), list(acute.pathway_shares.as_dict().values()))
-        u_clinical = self._uniform("clinical_los", n)
-        u_process = self._uniform("discharge_process", n)
+        pathway = _choice(u("pathway", n), list(acute.pathway_shares.as_dict().values()))
+        u_clinical = u("clinical_los", n)
+        u_process = u("discharge_process", n)
         clinical = np.empty(n)
         process = np.empty(n)
         for k, name in enumerate(PATHWAYS):
@@ -95,39 +99,39 @@ class AttributePool:
             process[mask] = getattr(acute.discharge_process, name).from_uniform(u_process[mask])
         re, beds = s.reablement, s.beds
         return {
-            "diversion": _choice(self._uniform("diversion", n), list(s.front_door.diversion.as_dict().values())),
+            "diversion": _choice(u("diversion", n), list(s.front_door.diversion.as_dict().values())),
             "pathway": pathway,
-            "dies_in_hospital": self._uniform("death", n) < acute.death_share,
+            "dies_in_hospital": u("death", n) < acute.death_share,
             "clinical_los": clinical,
             "discharge_process": process,
-            "u_leave": self._uniform("leave_day", n),
-            "readmit_after_p0": self._uniform("readmit_p0", n) < acute.readmission_after_p0.share,
-            "readmit_delay": acute.readmission_after_p0.delay.from_uniform(self._uniform("readmit_delay", n)),
-            "hw_los": s.home_ward.los.from_uniform(self._uniform("home_ward_los", n)),
-            "hw_escalates": self._uniform("home_ward_escalation", n) < s.home_ward.escalation_share,
-            "reablement_duration": re.duration.from_uniform(self._uniform("reablement_duration", n)),
-            "hours_start": re.hours_start.from_uniform(self._uniform("hours_start", n)),
+            "u_leave": u("leave_day", n),
+            "readmit_after_p0": u("readmit_p0", n) < acute.readmission_after_p0.share,
+            "readmit_delay": acute.readmission_after_p0.delay.from_uniform(u("readmit_delay", n)),
+            "hw_los": s.home_ward.los.from_uniform(u("home_ward_los", n)),
+            "hw_escalates": u("home_ward_escalation", n) < s.home_ward.escalation_share,
+            "reablement_duration": re.duration.from_uniform(u("reablement_duration", n)),
+            "hours_start": re.hours_start.from_uniform(u("hours_start", n)),
             # the share of hours still needed after reablement matters only for the few who end
             # it on ongoing homecare, and its inverse transform is slow: sampled when needed
-            "u_hours_retained": self._uniform("hours_retained", n),
-            "reablement_outcome": _choice(self._uniform("reablement_outcome", n), list(re.outcomes.as_dict().values())),
-            "bed_los": beds.los.from_uniform(self._uniform("bed_los", n)),
-            "bed_outcome": _choice(self._uniform("bed_outcome", n), list(beds.outcomes.as_dict().values())),
-            "bed_process": beds.discharge_process.from_uniform(self._uniform("bed_process", n)),
-            "u_bed_leave": self._uniform("bed_leave_day", n),
+            "u_hours_retained": u("hours_retained", n),
+            "reablement_outcome": _choice(u("reablement_outcome", n), list(re.outcomes.as_dict().values())),
+            "bed_los": beds.los.from_uniform(u("bed_los", n)),
+            "bed_outcome": _choice(u("bed_outcome", n), list(beds.outcomes.as_dict().values())),
+            "bed_process": beds.discharge_process.from_uniform(u("bed_process", n)),
+            "u_bed_leave": u("bed_leave_day", n),
             "preferred_site": _choice(
-                self._uniform("preferred_site", n), [site.referral_share for site in beds.sites.values()]
+                u("preferred_site", n), [site.referral_share for site in beds.sites.values()]
             ),
-            "placement_delay": s.placements.delay.from_uniform(self._uniform("placement_delay", n)),
-            "locality": _choice(self._uniform("locality", n), self._locality_shares),
-            "u_ready": self._uniform("ready_day", n),
-            "u_same_day": self._uniform("same_day", n),
-            "u_route": self._uniform("route", n),
-            "u_interim_bed": self._uniform("interim_bed", n),
-            "u_bridging": self._uniform("bridging", n),
-            "u_interim_home": self._uniform("interim_care_home", n),
-            "wait_death": _time_to_death(self._uniform("death_while_waiting", n), s.routes.death_while_waiting_per_day),
-            "assessment_duration": s.front_door.assessment.duration.from_uniform(self._uniform("assessment_duration", n)),
+            "placement_delay": s.placements.delay.from_uniform(u("placement_delay", n)),
+            "locality": _choice(u("locality", n), self._locality_shares),
+            "u_ready": u("ready_day", n),
+            "u_same_day": u("same_day", n),
+            "u_route": u("route", n),
+            "u_interim_bed": u("interim_bed", n),
+            "u_bridging": u("bridging", n),
+            "u_interim_home": u("interim_care_home", n),
+            "wait_death": _time_to_death(u("death_while_waiting", n), s.routes.death_while_waiting_per_day),
+            "assessment_duration": s.front_door.assessment.duration.from_uniform(u("assessment_duration", n)),
         }
 
     def _attribute_rows(self, columns: dict[str, np.ndarray], index) -> list[tuple]:
@@ -164,35 +168,16 @@ UNIFORMS = (
 )  # fmt: skip
 
 
-class _Row:
-    """One row of a block's uniforms, served as if it were a stream's next draws."""
-
-    def __init__(self, values: np.ndarray):
-        self._values = values
-
-    def random(self, n: int) -> np.ndarray:
-        assert n == len(self._values)
-        return self._values
-
-
-class _BlockStreams:
-    """The uniforms of one (spell, block of person ids): one keyed generator, one row per name."""
-
-    def __init__(self, streams: Streams, prefix: str, key: tuple[int, ...], block: int):
-        self._rows = streams.keyed(prefix, *key).random((len(UNIFORMS), block))
-        self._index = {f"{prefix}.{name}": k for k, name in enumerate(UNIFORMS)}
-
-    def __getitem__(self, name: str) -> _Row:
-        return _Row(self._rows[self._index[name]])
-
-
 class SpellPool:
     """Attributes of a person's later spells, keyed by (person, spell) rather than by the order
     of readmissions: person `pid` in spell `spell` gets column pid % block of the uniforms drawn
-    for (spell, pid // block). Blocks are drawn when first needed and the latest KEPT are kept;
-    one dropped and needed again is drawn again, identically."""
+    for (spell, pid // block). Blocks are drawn when first needed and the KEPT most recently
+    used are kept; one dropped and needed again is drawn again, identically."""
 
-    KEPT = 16  # about 4 MB; readmissions come back within weeks, so recent blocks serve nearly all
+    # about 8 MB. Readmissions come back within weeks, so the blocks of recent arrivals serve
+    # nearly all, but up to five spells are open at once: on the baseline 32 blocks draw each
+    # block once (103 draws a replication), 16 drew 173 (least recently used dropped first)
+    KEPT = 32
 
     def __init__(self, scenario: Scenario, streams: Streams, prefix: str, block: int = 1024):
         self.s = scenario
@@ -201,17 +186,22 @@ class SpellPool:
         self.block = block
         # a block is one float matrix (attribute × person): a person's row is read in one call
         self._blocks: dict[tuple[int, int], np.ndarray] = {}
-        self._labels = AttributePool(scenario, streams, prefix)._labels
+        self._attributes = AttributePool(scenario, streams, prefix)  # transforms uniforms to attributes
+        self._labels = self._attributes._labels
+        self._row_of = {name: k for k, name in enumerate(UNIFORMS)}
         self._typed: list[tuple[int, object]] = []  # (row index, label array or int or bool), from the first draw
 
     def next(self, pid: int, spell: int, t: float) -> Person:
         key = (spell, pid // self.block)
-        values = self._blocks.get(key)
-        if values is None:
+        values = self._blocks.pop(key, None)
+        if values is not None:
+            self._blocks[key] = values  # now the most recently used (dicts keep insertion order)
+        else:
             if len(self._blocks) >= self.KEPT:
-                del self._blocks[next(iter(self._blocks))]  # the oldest block
-            pool = AttributePool(self.s, _BlockStreams(self.streams, self.prefix, key, self.block), self.prefix)
-            drawn = pool.draw(self.block)
+                del self._blocks[next(iter(self._blocks))]  # the least recently used block
+            # one keyed draw for the block, a row of uniforms per name
+            rows = self.streams.keyed(self.prefix, *key).random((len(UNIFORMS), self.block))
+            drawn = self._attributes.draw(self.block, lambda name, _n: rows[self._row_of[name]])
             values = self._blocks[key] = np.array([drawn[name] for name in ATTRIBUTES], dtype=float)
             if not self._typed:
                 self._typed = [

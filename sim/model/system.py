@@ -21,6 +21,7 @@ from ..inputs.scenario import Scenario
 from ..units import DAYS_PER_YEAR
 from . import beds, census, front_door, hospital, reablement
 from .calendar import Calendar
+from .journey import Journey
 from .monitor import Monitor
 from .people import AttributePool, SpellPool
 from .records import Records
@@ -55,7 +56,7 @@ class System:
         self.pools = {name: AttributePool(scenario, self.streams, name) for name in ("front_door", "community")}
         self.pools["readmission"] = SpellPool(scenario, self.streams, "readmission")
         self._next_pid = 0
-        # journeys running (a SimPy process or a timed callback): one per person still in the
+        # journeys running (a generator of events or a timed callback): one per person still in the
         # system on a journey (a hand-over, e.g. Home Ward to hospital, happens within one step)
         self.journeys = 0
         self.readiness_days = scenario.acute.readiness_weekday.as_tuple()
@@ -146,11 +147,12 @@ class System:
         self.monitor.count_many("people", counter, reported)
 
     def start(self, journey) -> None:
-        """Run a person's journey as a SimPy process (only for people who meet a queue)."""
+        """Run a person's journey (a generator of events) from now: only for people who meet a
+        queue. It runs at once up to its first wait (sim.model.journey)."""
         self.journeys += 1
-        self.env.process(journey).callbacks.append(self._journey_ended)
+        Journey(journey, self._journey_ended)
 
-    def _journey_ended(self, _event) -> None:
+    def _journey_ended(self) -> None:
         self.journeys -= 1
 
     def call_at(self, t: float, action, *args) -> None:
