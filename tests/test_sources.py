@@ -13,7 +13,7 @@ from sim.inputs.sources import scenario_sources, source_of
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 # keys the baseline leaves at the model's defaults (no figure written, so no source to cite)
-DEFAULTS = ("meta.", "run.census", "beds.priority.", "placements.priority.")
+DEFAULTS = ("meta.", "run.census", "beds.priority.", "placements.priority.", "beds.placement_delay")  # not set: placements.delay
 
 
 def leaves(value, prefix=""):

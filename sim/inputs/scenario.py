@@ -361,6 +361,10 @@ class Beds(Frozen):
     outcomes: BedOutcomes
     priority: Priority = Priority()
     sites: dict[str, BedSite] = Field(min_length=1)
+    # the wait for a care home after a bed stay, spent in the bed (None: placements.delay)
+    placement_delay: Distribution | None = None
+    # where people leaving a bed for reablement wait for their place: in the bed, or at home
+    p1_wait: Literal["in_bed", "at_home"] = "in_bed"
 
     @model_validator(mode="after")
     def _referral_shares(self):

@@ -2,7 +2,8 @@
 
 A stay is the therapy length of stay (× the site's multiplier), then, for people going on
 home or to long-term care, a discharge process, any wait for onward care spent in the bed
-(bed blocking), and the wait for a discharge day. Each delayed bed day is counted by reason.
+(bed blocking; the wait for reablement can be at home instead, `p1_wait`), and the wait for a
+discharge day. Each delayed bed day is counted by reason.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
             m.interval("beds.delayed", "process", therapy_ends, referred)
             yield env.timeout(referred - env.now)
         onward_joined = env.now if waiting_since is None else waiting_since
-        if outcome == "home_with_p1":
+        if outcome == "home_with_p1" and system.s.beds.p1_wait == "in_bed":
             p1_site = yield from system.acquire(
                 system.reablement, person, "short_term_bed", delayed["awaiting_p1"], system.team(person)
             )
@@ -71,7 +72,7 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
             placement = yield from system.acquire(
                 system.placements, person, "short_term_bed", delayed["awaiting_placement"]
             )
-            yield from system.wait("beds.delayed", "awaiting_placement", env.now + person.placement_delay)
+            yield from system.wait("beds.delayed", "awaiting_placement", env.now + person.bed_placement_delay)
             system.placements.release(placement, present=False)
         leave = system.calendar.leave_time(env.now, person.u_bed_leave, system.bed_days)
         yield from system.wait("beds.delayed", "awaiting_discharge_day", leave)
@@ -91,6 +92,10 @@ def episode(system, person, site: str, source: str, joined: float, admitted: flo
     if outcome == "home":
         system.leave(person, "home", now)
     elif outcome == "home_with_p1":
+        if p1_site is None:  # p1_wait = "at_home": the wait for a place is at home
+            p1_site = system.reablement.take(person, "short_term_bed", system.team(person))
+            if p1_site is None:
+                p1_site = yield system.reablement.request(person, "short_term_bed", system.team(person))
         yield from reablement.episode(system, person, p1_site, "short_term_bed", onward_joined)
     elif outcome == "long_term_care":
         placements.enter_care_home(system, person, "short_term_bed", onward_joined)

@@ -30,7 +30,7 @@ ATTRIBUTES = (
     "diversion", "pathway", "dies_in_hospital", "clinical_los", "discharge_process", "u_leave",
     "readmit_after_p0", "readmit_delay", "hw_los", "hw_escalates", "reablement_duration",
     "hours_start", "u_hours_retained", "reablement_outcome", "bed_los", "bed_outcome", "bed_process",
-    "u_bed_leave", "preferred_site", "placement_delay",
+    "u_bed_leave", "preferred_site", "placement_delay", "bed_placement_delay",
     "locality", "u_ready", "u_same_day", "u_route", "u_interim_bed", "u_bridging", "u_interim_home", "wait_death",
     "assessment_duration",
 )  # fmt: skip
@@ -98,6 +98,8 @@ class AttributePool:
             clinical[mask] = getattr(acute.clinical_los, name).from_uniform(u_clinical[mask])
             process[mask] = getattr(acute.discharge_process, name).from_uniform(u_process[mask])
         re, beds = s.reablement, s.beds
+        u_placement = u("placement_delay", n)
+        placement_delay = s.placements.delay.from_uniform(u_placement)
         return {
             "diversion": _choice(u("diversion", n), list(s.front_door.diversion.as_dict().values())),
             "pathway": pathway,
@@ -122,7 +124,10 @@ class AttributePool:
             "preferred_site": _choice(
                 u("preferred_site", n), [site.referral_share for site in beds.sites.values()]
             ),
-            "placement_delay": s.placements.delay.from_uniform(u("placement_delay", n)),
+            "placement_delay": placement_delay,
+            # the same uniform: a spell ends in a care home from hospital or from a bed, not both
+            "bed_placement_delay": placement_delay if beds.placement_delay is None
+            else beds.placement_delay.from_uniform(u_placement),
             "locality": _choice(u("locality", n), self._locality_shares),
             "u_ready": u("ready_day", n),
             "u_same_day": u("same_day", n),
