@@ -251,16 +251,20 @@ def calibrate(
     train_until: Optional[str] = typer.Option(None, "--train-until", help="Backtest: fit on data before this date (YYYY-MM-DD) and score the forecast after it."),
     replications: int = typer.Option(20, "--replications", "-n", help="Replications for the validation band."),
     workers: int = typer.Option(1, "--workers", "-w", help="Processes for the validation runs."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with code 3 when a KPI fails the validation gate (default: warn, exit 0)."),
 ) -> None:
     """Fit a scenario to a historic extract: data-quality report, params.toml, validation (or backtest)."""
     from .workflows import calibrate as fit
 
     with _input_errors():
         outcome = fit(extract, out, base=base, train_until=train_until, replications=replications, workers=workers)
-    from .outputs.console import calibration_table
+    from .outputs.console import calibration_banner, calibration_table
 
     out_console.print(calibration_table(outcome.scores, outcome.backtest))
     _say(f"calibrated scenario: {outcome.folder}/params.toml (run it with: icsim run {outcome.folder}/params.toml)")
+    if outcome.failed:
+        err_console.print(calibration_banner(outcome.warning))
+        raise typer.Exit(3 if strict else 0)
 
 
 def _given_value(param, argv: list[str]) -> str | None:

@@ -441,8 +441,13 @@ def synth(out: Path, *, years: float = 3.0, seed: int = 1, scenario: str | Path 
 @dataclass
 class CalibrationOutcome:
     folder: Path
-    scores: pd.DataFrame  # per observable KPI: observed and simulated means, MAPE, weeks in the 95% band
+    scores: pd.DataFrame  # per observable KPI: observed and simulated means, MAPE, weeks in the 95% band, verdict
     backtest: bool
+    warning: list[str]  # the gate's warning (empty when every KPI passes), as written into params.toml
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.warning)
 
 
 def calibrate(extract: Path, out: Path, *, base: str | Path | None = None, train_until: str | dt.date | None = None,
@@ -462,8 +467,11 @@ def calibrate(extract: Path, out: Path, *, base: str | Path | None = None, train
     check_out_dir(out)
     base_path = resolve_scenario(base) if base is not None else library_file(DEFAULT_BASE)
     folder = fit_and_validate(extract, out, base_path, cutoff, replications, workers, command or sys.argv)
+    from .calibrate.validate import failing, gate_warning
+
     scores = pd.read_csv(folder / ("backtest.csv" if cutoff else "validation.csv"))
-    return CalibrationOutcome(folder, scores, cutoff is not None)
+    warning = gate_warning(failing(scores), "backtest" if cutoff else "validation")
+    return CalibrationOutcome(folder, scores, cutoff is not None, warning)
 
 
 @dataclass

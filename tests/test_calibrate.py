@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import plain, scale_capacity
+from pydantic import TypeAdapter
 
 from sim.calibrate import censor_at, history_start_of
 from sim.calibrate.extract import read_extract
 from sim.calibrate.fit import fit_duration
-from sim.calibrate.params import fit_scenario
+from sim.calibrate.params import Fitted, _delay, fit_scenario
 from sim.calibrate.synth import synthesize
+from sim.inputs.distributions import Distribution
 from sim.inputs.loading import load_scenario
 
 ICSIM = str(Path(sys.executable).parent / "icsim")
@@ -95,6 +97,16 @@ def test_parameter_recovery(history):
     ended = episodes[(episodes["service"] == "reablement") & episodes["end_ts"].notna()]
     for outcome in ("independent", "ongoing_homecare", "readmitted", "long_term_care", "died"):
         assert _share_ok(fitted["reablement"]["outcomes"][outcome], getattr(re.outcomes, outcome), len(ended)), outcome
+
+    # the hospital discharge process, ready -> referral of the episode that follows (issue 13)
+    for p in ("p1", "p2"):
+        true = getattr(truth.acute.discharge_process, p)
+        n = int((alive["pathway"] == p.upper()).sum())
+        assert fitted["acute"]["discharge_process"][p]["mean"] == pytest.approx(true.mean, abs=K * true.sd / math.sqrt(n)), p
+    # ready times are observed, so no board-round rounding is added on top of them
+    assert set(fitted["acute"]["readiness_weekday"].values()) == {1.0}
+    p0_done = alive[alive["pathway"] == "P0"]
+    assert _share_ok(fitted["acute"]["p0_same_day_share"], truth.acute.p0_same_day_share, len(p0_done))
 
     hw = truth.home_ward
     n_hw = int((episodes["service"] == "home_ward").sum())
@@ -186,3 +198,14 @@ def test_a_missing_column_stops_with_one_line(tmp_path):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "ready_ts" in done.stderr and "spells.csv" in done.stderr
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("days", [[0.5] * 40, [0.0] * 30 + [0.5] * 10])
+def test_a_delay_without_spread_is_deterministic(days):
+    """Every value the same (a trust that discharges exactly half a day after readiness): no
+    duration family has sd 0, so the delay is deterministic at that value and loads as one."""
+    fitted = Fitted()
+    _delay(fitted, "acute.discharge_process", "p0", pd.Series(days), "hand-made")
+    spec = fitted.data["acute"]["discharge_process"]["p0"]
+    assert spec == {"family": "deterministic", "mean": pytest.approx(float(np.mean(days)))}
+    assert TypeAdapter(Distribution).validate_python(spec).mean == pytest.approx(np.mean(days))

@@ -76,7 +76,7 @@ def test_clean_extract_reads_with_no_broken_rules(tmp_path):
     assert len(e.quality) > 30
 
     s = e.spells
-    assert list(s.columns) == list(SPELL_COLUMNS)
+    assert list(s.columns) == [*SPELL_COLUMNS, "locality"]  # the optional column, blank when not in the file
     assert list(s.index) == [2, 3, 4, 5] and s.index.name == "row"
     assert str(s.age.dtype) == "int64"
     for c in ("admission_ts", "ready_ts", "discharge_ts"):
@@ -91,7 +91,7 @@ def test_clean_extract_reads_with_no_broken_rules(tmp_path):
     assert s.spell_id.tolist() == ["S-1001", "S-1002", "S-1003", "S-1004"]
 
     ep = e.episodes
-    assert list(ep.columns) == list(EPISODE_COLUMNS)
+    assert list(ep.columns) == [*EPISODE_COLUMNS, "locality"]
     assert list(ep.index) == [2, 3, 4]
     for c in ("referral_ts", "start_ts", "end_ts"):
         assert str(ep[c].dtype) == "datetime64[ns]"
@@ -343,7 +343,7 @@ def test_extra_column_is_a_note(tmp_path):
     assert rule(e, "spells.csv", "extra columns")[0] == 0
     note = e.quality.set_index(["file", "rule"]).loc[("spells.csv", "extra columns"), "note"]
     assert "ward" in note
-    assert list(e.spells.columns) == list(SPELL_COLUMNS)
+    assert list(e.spells.columns) == [*SPELL_COLUMNS, "locality"]
     assert len(e.spells) == 4
 
 
@@ -409,3 +409,14 @@ def test_report_suppresses_small_counts_when_asked(tmp_path):
     assert dup.rows_broken == "<5" and dup.example_rows == ""
     assert set(table.rows_broken) <= {"0", "<5"}
     assert "| spells.csv | exact duplicate row | <5 |" in md_path.read_text()
+
+
+def test_optional_locality_column_is_read_when_present(tmp_path):
+    """`locality` is optional: read when the file has it (names with spaces and apostrophes
+    kept), blank when it has not, and never reported as an extra column."""
+    names = ["St Mary's North", "Chapel Allerton"]
+    spells = [f'{row},"{names[k % 2]}"' for k, row in enumerate(SPELLS)]
+    e = read_extract(write(tmp_path, spells=spells, spell_header=SPELL_COLUMNS + ("locality",)))
+    assert e.spells["locality"].tolist() == [names[k % 2] for k in range(len(SPELLS))]
+    assert e.episodes["locality"].isna().all()
+    assert e.quality.set_index(["file", "rule"]).loc[("spells.csv", "extra columns"), "note"] == "none"

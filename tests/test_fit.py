@@ -20,6 +20,7 @@ from sim.calibrate.fit import (
     fit_arrivals,
     fit_duration,
     fit_shares,
+    occupancy_after,
     peak_concurrency,
     weekday_leave_probabilities,
 )
@@ -331,3 +332,10 @@ def test_weekday_probabilities_hand_worked_and_edge_days():
     assert p["sun"] == pytest.approx(4 / 7)  # nobody waiting: pooled rate
     assert all(0 < v <= 1 for v in p.values())
     assert len(out["notes"]) == 4
+
+
+def test_occupancy_after_each_moment_by_hand():
+    # [0, 2), [1, 3), [2, 4) and one still open from 3: just after 2, the first has ended and
+    # the third begun (2 open); just after 4 only the open one remains
+    starts, ends = [0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, np.nan]
+    assert occupancy_after(starts, ends, [0.0, 1.0, 2.0, 2.5, 4.0]).tolist() == [1, 2, 2, 2, 1]

@@ -14,10 +14,11 @@ from sim.inputs.loading import load_scenario
 from sim.model import simulate
 
 # The data contract (docs/data-contract.md), written out here rather than taken from the writer.
-SPELL_COLUMNS = ["spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site"]
+# the contract's columns, with the optional locality (docs/data-contract.md)
+SPELL_COLUMNS = ["spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site", "locality"]
 EPISODE_COLUMNS = [
     "episode_id", "person_id", "service", "site", "source", "referral_ts", "start_ts", "end_ts", "outcome",
-    "care_hours_start", "care_hours_end",
+    "care_hours_start", "care_hours_end", "locality",
 ]
 SERVICES = {"reablement", "bed", "home_ward"}
 SOURCES = {"hospital_discharge", "front_door", "community"}

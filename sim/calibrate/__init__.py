@@ -27,7 +27,7 @@ from ..units import DAYS_PER_YEAR
 from .extract import read_extract, write_quality_report
 from .params import DAY, fit_scenario, merged_scenario
 from .toml_out import render_scenario
-from .validate import compare_weeks, plot_weeks
+from .validate import compare_weeks, failing, gate_warning, plot_weeks, quality_markdown
 
 IDENTIFIERS = ("person_id", "spell_id", "episode_id")
 
@@ -96,9 +96,16 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
     name = Path(out).name
     data["meta"] = {"name": name, "description": f"calibrated from {Path(folder).name} ({history_start} to {fit_until.date()})"}
     fitted.comments["meta.name"] = "the calibration folder"
+    fitted.comments["meta.description"] = "the extract folder and the history fitted"
     scenario = scenario_from_dict(data, source=f"{out}/params.toml")
     relative_base = Path(base_path).resolve()
+    full_years = (extract.extract_date.normalize() - pd.Timestamp(history_start)) / DAY / DAYS_PER_YEAR
+    over_history = scenario.with_run(years=round(full_years, 6))
+    from_week = 0 if train_until is None else int((fit_until - pd.Timestamp(history_start)) / DAY) // 7
+    weekly, table = compare_weeks(over_history, extract.spells, extract.episodes, replications, workers, from_week)
+    warning = gate_warning(failing(table), "backtest" if train_until else "validation")
     header = [
+        *warning,
         f"{name}: calibrated by `icsim calibrate` from {Path(folder).name}",
         f"history {history_start} to {extract.extract_date.date()}" + (f"; fitted on data before {train_until}" if train_until else ""),
         "Every fitted figure says what it was fitted from, the sample size (counts under 5 shown as <5), the",
@@ -107,17 +114,13 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
     text = render_scenario(scenario.model_dump(mode="python"), fitted.comments, header,
                            f"inherited from {relative_base.name} (not identifiable from the extract)")
 
-    full_years = (extract.extract_date.normalize() - pd.Timestamp(history_start)) / DAY / DAYS_PER_YEAR
-    over_history = scenario.with_run(years=round(full_years, 6))
-    from_week = 0 if train_until is None else int((fit_until - pd.Timestamp(history_start)) / DAY) // 7
-    weekly, table = compare_weeks(over_history, extract.spells, extract.episodes, replications, workers, from_week)
-
     with staged(out) as staging:
         (staging / "params.toml").write_text(text)
         reloaded = load_scenario(staging / "params.toml")
         if reloaded != scenario:
             raise AssertionError("params.toml does not reload to the fitted scenario")
         write_quality_report(extract.quality, staging / "quality.csv", suppress_small=True)  # counts 1-4 -> "<5"
+        (staging / "quality.md").write_text(quality_markdown(table, warning, "backtest" if train_until else "validation"))
         pd.DataFrame(fitted.fits).to_csv(staging / "fits.csv", index=False)
         table.to_csv(staging / ("backtest.csv" if train_until else "validation.csv"), index=False)
         weekly.to_csv(staging / ("backtest_weekly.csv" if train_until else "validation_weekly.csv"), index=False)

@@ -31,6 +31,8 @@ EPISODE_COLUMNS = (
     "episode_id", "person_id", "service", "site", "source", "referral_ts", "start_ts", "end_ts",
     "outcome", "care_hours_start", "care_hours_end",
 )  # fmt: skip
+# optional: used when present (a home locality or neighbourhood team, as the scenario names them)
+OPTIONAL_COLUMNS = ("locality",)
 PATHWAYS = ("P0", "P1", "P2", "P3", "died")
 SERVICES = ("reablement", "bed", "home_ward")
 SOURCES = ("hospital_discharge", "front_door", "community")
@@ -59,10 +61,11 @@ class Extract:
     """Clean data, indexed by `row` (the row number in the source file), plus the quality table.
 
     spells: spell_id, person_id (string), age (int64), admission_ts, ready_ts, discharge_ts
-        (datetime64[ns], UTC, tz-naive; NaT = blank), pathway (category), site (string).
+        (datetime64[ns], UTC, tz-naive; NaT = blank), pathway (category), site, locality (string).
     episodes: episode_id, person_id, service, site, source (string/category), referral_ts,
         start_ts, end_ts (datetime64[ns]), outcome (category), care_hours_start,
-        care_hours_end (float64; NaN = blank).
+        care_hours_end (float64; NaN = blank), locality (string).
+    locality is optional in the files: all blank when the file has no such column.
     extract_date: the cut-off (given, else the latest timestamp in the data).
     quality: columns file, rule, rows_broken, example_rows, action, note.
     """
@@ -178,11 +181,12 @@ def _load(path: Path, columns: tuple[str, ...], id_columns: tuple[str, ...]) -> 
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(f"{path}: required column {', '.join(missing)} missing; expected columns {', '.join(columns)}")
-    extra = [c for c in header if c not in columns]
+    extra = [c for c in header if c not in columns and c not in OPTIONAL_COLUMNS]
     width = len(header)
     good = [len(r) == width for r in records]
-    position = {c: header.index(c) for c in columns}
-    table = [[r[position[c]].strip() if ok else "" for c in columns] for r, ok in zip(records, good)]
+    columns = (*columns, *OPTIONAL_COLUMNS)  # an optional column not in the file reads as blank
+    position = {c: header.index(c) for c in columns if c in header}
+    table = [[r[position[c]].strip() if ok and c in position else "" for c in columns] for r, ok in zip(records, good)]
     raw = pd.DataFrame(table, columns=list(columns), index=pd.Index(rows, name="row"), dtype=object)
     ids = {v for c in id_columns for v in raw[c] if v}
     checked = _Checked(name, raw, ids)
@@ -358,7 +362,12 @@ def _spells_frame(checked: _Checked, ts: dict[str, pd.Series]) -> pd.DataFrame:
         out[column] = values[checked.keep]
     out["pathway"] = pd.Categorical(raw["pathway"].where(raw["pathway"].ne(""), None), categories=PATHWAYS)
     out["site"] = raw["site"].where(raw["site"].ne(""), None).astype("string")
+    out["locality"] = _optional_text(raw["locality"])
     return out
+
+
+def _optional_text(values: pd.Series) -> pd.Series:
+    return values.where(values.ne(""), None).astype("string")
 
 
 def _episodes_first(path: Path) -> tuple[_Checked, dict[str, pd.Series]]:
@@ -419,6 +428,7 @@ def _episodes_frame(checked: _Checked, ts: dict[str, pd.Series], hours: dict[str
     out["outcome"] = pd.Categorical(raw["outcome"].where(raw["outcome"].ne(""), None), categories=OUTCOMES)
     for column, values in hours.items():
         out[column] = values[keep].astype("float64")
+    out["locality"] = _optional_text(raw["locality"])
     return out
 
 

@@ -588,6 +588,16 @@ def _as_float_time(value) -> float:
     return float(value)
 
 
+def occupancy_after(starts, ends, moments) -> np.ndarray:
+    """How many intervals [start, end) are open just after each moment (intervals starting at
+    that moment included, those ending at it not). Ends of NaT/NaN are still open."""
+    s = np.sort(_as_float_times(starts))
+    e = _as_float_times(ends)
+    e = np.sort(np.where(np.isnan(e), np.inf, e))
+    t = _as_float_times(moments)
+    return np.searchsorted(s, t, side="right") - np.searchsorted(e, t, side="right")
+
+
 def peak_concurrency(starts, ends, window_start, window_end) -> int:
     """Maximum number of intervals open at the same instant within [window_start, window_end).
 

@@ -1,8 +1,13 @@
 """Fit a scenario's inputs from a clean extract; each fitted figure keeps its provenance.
 
-What the data contract can identify is fitted; what it cannot (the P1-P2 discharge process,
-the bed discharge process and weekday pattern, assessment-and-home diversions, queue
-priorities) is inherited from the base scenario through `extends`, and the fits table says so.
+What the data contract identifies is fitted: demand, clinical stays, the hospital discharge
+process (ready -> referral of the episode that follows), P0 discharge on the ready day and on
+later weekdays, durations, outcomes, capacities and the bed exit process. The structure the
+extract shows is set too: ready times are observed (no board-round rounding on top), people
+go where the extract says they went (no substitution rules on top of observed pathways), and
+without a locality column there is one city-wide queue per service. What it cannot identify
+(assessment-and-home diversions, queue priorities) is inherited from the base scenario, and
+the fits table and params.toml say why.
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chisquare, ttest_ind
 
 from ..inputs.scenario import WEEKDAYS, Scenario
 from ..units import DAYS_PER_YEAR
-from .fit import fit_arrivals, fit_duration, fit_shares, peak_concurrency, weekday_leave_probabilities
+from .fit import fit_arrivals, fit_duration, fit_shares, occupancy_after, peak_concurrency, weekday_leave_probabilities
 
 READMISSION_WINDOW_DAYS = 90  # a return within this many days of leaving counts as a readmission
+TREND_YEARS = 2  # a history at least this long fits its own annual growth
 SMALL = 5  # counts below this are shown as "<5" in published tables
 DAY = pd.Timedelta(days=1)
+HOUR = pd.Timedelta(hours=1)
+MIN_WAITS_SEEN = 10  # people seen waiting for reablement after a bed, to tell where they wait
 
 
 @dataclass
@@ -33,7 +42,8 @@ class Fitted:
     def put(self, table: str, key: str, value, source: str, n: int | None = None, method: str = "", statistic: str = "") -> None:
         shown_n = "" if n is None else (f"<{SMALL}" if n < SMALL else str(n))
         origin = f"inherited from {source}" if method == "inherited" else f"fitted from {source}"
-        comment = "; ".join(part for part in (origin, f"n = {shown_n}" if shown_n else "", method, statistic) if part)
+        said = "" if method == "inherited" else method  # already in `origin`
+        comment = "; ".join(part for part in (origin, f"n = {shown_n}" if shown_n else "", said, statistic) if part)
         self.comments[f"{table}.{key}"] = comment
         node = self.data
         for part in table.split("."):
@@ -43,6 +53,7 @@ class Fitted:
                           "method": method, "statistic": statistic})
 
     def inherit(self, parameter: str, why: str) -> None:
+        self.comments[parameter] = f"inherited from the base scenario: {why}"
         self.fits.append({"parameter": parameter, "value": "(from the base scenario)", "n": "", "source": "",
                           "method": "not identifiable from the data contract", "statistic": why})
 
@@ -61,6 +72,10 @@ def _duration(fitted: Fitted, table: str, key: str, days: pd.Series, censored: p
     values = days.to_numpy(dtype=float)
     keep = values > 0
     cens = None if censored is None else censored.to_numpy(dtype=bool)[keep]
+    if keep.any() and np.ptp(values[keep]) <= 1e-6 * values[keep].mean():  # every value the same: no family has sd 0
+        fitted.put(table, key, {"family": "deterministic", "mean": round(float(values[keep].mean()), 6)}, source,
+                   int(keep.sum()), "all values equal: deterministic")
+        return
     fit = fit_duration(values[keep], cens)
     dist = {k: round(float(v), 6) if isinstance(v, float) else v for k, v in fit.distribution.items()}
     statistic = f"KS D = {fit.ks_statistic:.3f}" if np.isfinite(fit.ks_statistic) else ""
@@ -115,18 +130,28 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
 
     arrivals = first_arrivals(spells, episodes)
     arrivals = arrivals[(arrivals >= first) & (arrivals < first + days * DAY)]
-    fa = fit_arrivals(_daily(arrivals, first, days), history_start)
+    # under two years each calendar month is seen at most once, so a trend and the seasons are
+    # the same signal (one year of a 1.5% growth fitted -29% with spring factors of 1.19)
+    short = days < TREND_YEARS * DAYS_PER_YEAR
+    fa = fit_arrivals(_daily(arrivals, first, days), history_start,
+                      fixed_growth=base.arrivals.annual_growth if short else None)
     src = "spells.csv admissions + front-door ic_episodes, less readmissions and Home Ward escalations"
     stat = f"dispersion {fa.dispersion:.2f}, deviance {fa.deviance:.0f} on {fa.n_days} days"
     f.put("arrivals", "rate_per_day", round(fa.rate_per_day, 6), src, len(arrivals), f"Poisson GLM, se {fa.rate_se:.3g}", stat)
     f.put("arrivals", "monthly_factors", [round(x, 6) for x in _mean_one(fa.monthly_factors)], src, fa.n_days,
           "Poisson GLM month effects" if fa.months_fitted else "fewer than 12 months: fixed at 1")
     f.put("arrivals", "weekday_factors", [round(x, 6) for x in _mean_one(fa.weekday_factors)], src, fa.n_days, "Poisson GLM weekday effects")
-    f.put("arrivals", "annual_growth", round(fa.annual_growth, 6), src, fa.n_days, f"Poisson GLM trend, se {fa.growth_se:.3g}")
+    if short:
+        f.inherit("arrivals.annual_growth", f"a history of {days} days (< {TREND_YEARS} years) cannot separate a trend from the seasons")
+    else:
+        f.put("arrivals", "annual_growth", round(fa.annual_growth, 6), src, fa.n_days, f"Poisson GLM trend, se {fa.growth_se:.3g}")
 
     # stays already running when the history starts are a length-biased sample (long stays are
     # more likely to be caught): shares and durations use stays that began in the history
-    done = spells[spells["admission_ts"] >= first].dropna(subset=["pathway"])
+    # and of those only the ones admitted long enough before the extract date that nearly all
+    # have left (a P3 wait of two months near the end would otherwise be missing, and with it
+    # part of the P3 share and the long tail of every stay)
+    done = _settled(spells[spells["admission_ts"] >= first], "admission_ts", extract_date).dropna(subset=["pathway"])
     alive = done[done["pathway"].isin(["P0", "P1", "P2", "P3"])]
     died = int((done["pathway"] == "died").sum())
     f.put("acute", "death_share", round(died / max(len(done), 1), 9), "spells.csv (pathway = died)", len(done), "share of ended spells")
@@ -136,18 +161,16 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
         rows = alive[alive["pathway"] == p]
         _duration(f, "acute.clinical_los", p.lower(), (rows["ready_ts"] - rows["admission_ts"]) / DAY, None,
                   f"spells.csv ready - admission, {p}")
+    f.put("acute", "readiness_weekday", {day: 1.0 for day in WEEKDAYS}, "spells.csv ready_ts", len(alive),
+          "ready times are observed: their weekday rhythm is already in the fitted clinical stay")
     p0 = alive[alive["pathway"] == "P0"]
-    weekday = weekday_leave_probabilities(p0["ready_ts"], p0["discharge_ts"])
-    f.put("acute.discharge_process", "p0", {"family": "deterministic", "mean": 0.0}, "spells.csv P0",
-          len(p0), "the P0 delay is carried by the discharge-day probabilities below")
-    for day in WEEKDAYS:
-        f.put("acute.discharge_weekday", day, round(float(min(max(weekday["probabilities"][day], 1e-6), 1.0)), 6),
-              "spells.csv P0 ready -> discharge", weekday["waiting"][day], "daily leaving hazard")
+    _p0_discharge(f, p0, alive)
     p3 = alive[alive["pathway"] == "P3"]
     f.put("acute.discharge_process", "p3", {"family": "deterministic", "mean": 0.0}, "spells.csv P3", len(p3),
           "the whole P3 wait is carried by the placement delay")
     _duration(f, "placements", "delay", (p3["discharge_ts"] - p3["ready_ts"]) / DAY, None, "spells.csv P3 discharge - ready")
-    f.inherit("acute.discharge_process.p1/p2", "referral process and queue wait are not separable in the extract")
+    _referral_process(f, spells, episodes, extract_date)
+    _structure(f, base)
 
     # readmission after a P0 discharge: a return to the front door is an admission or a
     # front-door diversion (Home Ward, step-up), whichever comes first
@@ -186,16 +209,226 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
     f.put("front_door.diversion", "admit", 1 - sum(shares.values()), "1 - the diversion shares", method="remainder")
 
     _services(f, episodes, first, days, extract_date)
+    _localities(f, base, spells, episodes, (first, first + days * DAY))
+    for parameter, why in NOT_IN_THE_DATA.items():
+        f.inherit(parameter, why)
     return f
 
 
+# what the data contract does not hold, so stays as the base scenario has it
+NOT_IN_THE_DATA = {
+    "run.warmup_days": "a run setting",
+    "run.replications": "a run setting",
+    "run.seed": "a run setting",
+    "front_door.assessment": "people assessed at the front door and sent home leave no record in the extract",
+    "reablement.capacity_unit": "staff hours are not in the extract (capacity is fitted in places)",
+    "reablement.priority": "queue priorities are not in the extract",
+    "beds.priority": "queue priorities are not in the extract",
+    "placements.capacity": "care-home places are not in the extract (the wait is fitted as the placement delay)",
+    "placements.priority": "queue priorities are not in the extract",
+}
+
+
+# a delay of which most values are exactly zero (e.g. referral at the moment of readiness) is
+# not a continuous family: it is set to its mean, deterministic
+MOSTLY_ZERO = 0.5
+SETTLED_DAYS = 28  # people ready this long before the extract date have nearly all been referred
+STAY_SETTLED_DAYS = 120  # stays begun this long before the extract date have nearly all ended
+MIN_SETTLED_STAYS = 50  # fewer ended stays than this in that cohort: all stays begun in the history
+MIN_LATER_LEAVERS = 30  # P0 discharges after the ready day needed to fit the weekday probabilities
+RHYTHM_P_VALUE = 0.01  # below it, discharges' weekday counts show a rhythm (χ² against no rhythm)
+
+
+def _delay(fitted: Fitted, table: str, key: str, days: pd.Series, source: str, note: str = "") -> None:
+    """A delay that may be zero for many people: deterministic at its mean if most are zero,
+    else a duration family fitted to the positive values."""
+    zero = float((days <= 1e-9).mean()) if len(days) else 1.0
+    if zero >= MOSTLY_ZERO:
+        mean = round(float(days.mean()), 6) if len(days) else 0.0
+        fitted.put(table, key, {"family": "deterministic", "mean": mean}, source, len(days),
+                   f"{zero:.0%} zero: deterministic at the mean" + (f"; {note}" if note else ""))
+    else:
+        _duration(fitted, table, key, days, None, source + (f"; {zero:.0%} zero left out" if zero else ""))
+
+
+def _p0_discharge(f: Fitted, p0: pd.DataFrame, alive: pd.DataFrame) -> None:
+    """P0 leave on their ready day with probability p0_same_day_share, after the discharge
+    process; the others on a later day, each weekday with its own probability (the model's
+    `p0_leave`)."""
+    same_day = p0["discharge_ts"].dt.normalize() == p0["ready_ts"].dt.normalize()
+    f.put("acute", "p0_same_day_share", round(float(same_day.mean()), 9) if len(p0) else 1.0,
+          "spells.csv P0 discharged on the calendar day of ready_ts", len(p0), "share")
+    _delay(f, "acute.discharge_process", "p0", (p0.loc[same_day, "discharge_ts"] - p0.loc[same_day, "ready_ts"]) / DAY,
+           "spells.csv P0 discharge - ready, same-day leavers")
+    later = p0[~same_day]
+    if len(later) < MIN_LATER_LEAVERS:  # too few to fit: do discharges have a weekday rhythm at all?
+        few = f"only {len(later)} P0 discharge(s) after the ready day (at least {MIN_LATER_LEAVERS} fit the daily leaving probabilities)"
+        days = alive["discharge_ts"].dropna()
+        weekdays = pd.date_range(days.min().normalize(), days.max().normalize(), freq="D").day_of_week
+        expected = np.bincount(weekdays, minlength=7) / len(weekdays) * len(days)
+        p_value = float(chisquare(np.bincount(days.dt.day_of_week, minlength=7), expected).pvalue) if len(days) else 1.0
+        if p_value < RHYTHM_P_VALUE:
+            f.inherit("acute.discharge_weekday", f"{few}; discharges have a weekday rhythm (χ² p = {p_value:.2g})")
+            return
+        for day in WEEKDAYS:
+            f.put("acute.discharge_weekday", day, 1.0, "spells.csv discharge_ts of live discharges", len(days),
+                  f"{few}; no weekday rhythm in discharges (χ² p = {p_value:.2g}): any day")
+        return
+    weekday = weekday_leave_probabilities(later["ready_ts"].dt.normalize() + DAY, later["discharge_ts"])
+    for day in WEEKDAYS:  # from the day after the ready day, as the model counts them
+        f.put("acute.discharge_weekday", day, round(float(min(max(weekday["probabilities"][day], 1e-6), 1.0)), 6),
+              "spells.csv P0 not leaving on the ready day: later discharges", weekday["waiting"][day], "daily leaving hazard")
+
+
+def _referral_process(f: Fitted, spells: pd.DataFrame, episodes: pd.DataFrame, extract_date: pd.Timestamp) -> None:
+    """The hospital discharge process of P1 and P2: ready_ts -> referral_ts of the reablement
+    or bed episode (source hospital_discharge) that the same person was referred to while in
+    that spell. People ready at least SETTLED_DAYS before the extract date, so nearly all are
+    referred (censoring is negligible); those still unreferred are counted in the method."""
+    ready = spells.dropna(subset=["ready_ts"])
+    ready = ready[(ready["pathway"].isin(["P1", "P2"]) | ready["pathway"].isna())
+                  & (ready["ready_ts"] <= extract_date - SETTLED_DAYS * DAY)]
+    referrals = episodes.loc[episodes["source"] == "hospital_discharge", ["person_id", "service", "referral_ts"]]
+    linked = ready[["person_id", "ready_ts", "discharge_ts", "pathway"]].reset_index().merge(referrals, on="person_id")
+    left = linked["discharge_ts"].fillna(extract_date)
+    linked = linked[(linked["referral_ts"] >= linked["ready_ts"]) & (linked["referral_ts"] <= left)]
+    first = linked.sort_values("referral_ts").groupby("index").first()
+    unreferred = len(ready) - len(first)
+    for pathway, service in (("p1", "reablement"), ("p2", "bed")):
+        rows = first[first["service"] == service]
+        _delay(f, "acute.discharge_process", pathway, (rows["referral_ts"] - rows["ready_ts"]) / DAY,
+               f"spells.csv ready_ts -> ic_episodes.csv referral_ts of the {service} episode that follows",
+               f"{unreferred} ready spell(s) with no referral found left out")
+
+
+def _longer(stays: pd.Series, than: pd.Series) -> bool:
+    """Whether `stays` are longer on average than `than` (Welch's t-test, one-sided, 5%)."""
+    if len(stays) < 2 or len(than) < 2:
+        return False
+    return bool(ttest_ind(stays, than, equal_var=False, alternative="greater").pvalue < 0.05)
+
+
+def _extra(f: Fitted, key: str, stays: pd.Series, before: pd.Series, source: str, longer: bool) -> None:
+    """The part of `stays` after what `before` shows, by moments (mean and variance of `stays`
+    less those of `before`: the two are not observed for the same person); none when the stays
+    are not longer."""
+    mean = float(stays.mean() - before.mean()) if longer else 0.0
+    variance = float(stays.var() - before.var()) if longer else 0.0
+    if not longer:
+        dist, method = {"family": "deterministic", "mean": 0.0}, "none: not longer than the stays without it (Welch t, 5%)"
+    elif variance <= 0:
+        dist, method = {"family": "deterministic", "mean": round(mean, 6)}, "moments: mean (no spread of its own)"
+    else:
+        dist, method = {"family": "lognormal", "mean": round(mean, 6), "sd": round(variance**0.5, 6)}, "moments: mean and variance"
+    f.put("beds", key, dist, source, len(stays), method)
+
+
+def _bed_stay(f: Fitted, ended: pd.DataFrame, stay: pd.Series, p1_wait: str) -> None:
+    """Therapy, exit and care-home wait from bed stays (each ÷ its site's multiplier).
+
+    Stays ending in death or readmission are therapy alone; stays ending at home (and, when
+    people wait for reablement at home, those going on to it) are therapy then the exit (the
+    discharge process and the wait for a discharge day, whose weekday rhythm is inside it: the
+    time therapy ended is not in the extract); stays ending in a care home add the wait for
+    the placement. Each addition is fitted only if its stays are longer than those without it;
+    else it is none and its stays join the therapy sample."""
+    outcome = ended["outcome"]
+    onward = (outcome == "home") | ((outcome == "home_with_care") & (p1_wait == "at_home"))
+    pure, home, care = stay[outcome.isin(["died", "readmitted"])], stay[onward], stay[outcome == "long_term_care"]
+    exits = _longer(home, pure)
+    therapy = pure if exits else pd.concat([pure, home])
+    waits = _longer(care, home if exits else therapy)
+    if not waits and not exits:
+        therapy = pd.concat([therapy, care])
+    told = {True: "death or readmission", False: "death, readmission or home"}[exits]
+    _duration(f, "beds", "los", therapy, None,
+              f"ic_episodes.csv bed stays ending in {told}{'' if waits or exits else ' or a care home'}, ÷ site multiplier")
+    _extra(f, "discharge_process", home, pure, "ic_episodes.csv bed stays ending at home, less the therapy stay", exits)
+    n = len(home)
+    for day in WEEKDAYS:
+        f.put("beds.discharge_weekday", day, 1.0, "ic_episodes.csv bed stays ending at home", n,
+              "the weekday rhythm is inside the exit process")
+    _extra(f, "placement_delay", care, home if exits else therapy,
+           "ic_episodes.csv bed stays ending in a care home, less the stays ending at home", waits)
+
+
+def _p1_wait(f: Fitted, beds: pd.DataFrame, episodes: pd.DataFrame) -> str:
+    """Where people leaving a bed for reablement wait for their place: at home when, of those
+    who did wait, most were referred when they left the bed; in the bed when the referral came
+    before they left it."""
+    onward = episodes[(episodes["service"] == "reablement") & (episodes["source"] == "hospital_discharge")]
+    left = beds[beds["outcome"] == "home_with_care"].dropna(subset=["end_ts"])
+    pairs = left.merge(onward, on="person_id", suffixes=("", "_p1"))
+    pairs = pairs[pairs["referral_ts_p1"].between(pairs["start_ts"], pairs["end_ts"] + DAY)]
+    waited = pairs[(pairs["start_ts_p1"] - pairs["referral_ts_p1"]) > HOUR]
+    source = "ic_episodes.csv reablement after a bed stay: referral against the bed's end"
+    if len(waited) < MIN_WAITS_SEEN:
+        f.put("beds", "p1_wait", "in_bed", source, len(waited), "set",
+              f"fewer than {MIN_WAITS_SEEN} people waited for reablement after a bed: where they wait makes no difference")
+        return "in_bed"
+    at_home = float(((waited["end_ts"] - waited["referral_ts_p1"]).abs() <= HOUR).mean())
+    where = "at_home" if at_home > 0.5 else "in_bed"
+    f.put("beds", "p1_wait", where, source, len(waited), f"{at_home:.0%} of those who waited were referred within an hour of leaving the bed")
+    return where
+
+
+def _structure(f: Fitted, base: Scenario) -> None:
+    """What the extract shows about the flow's structure."""
+    why = "the extract records the pathway people took, so substitutions are already in the fitted shares"
+    for rule in ("p1_interim_bed", "p1_bridging", "p2_interim_care_home"):
+        old = getattr(base.routes, rule)
+        f.put("routes", rule, {"after_days": old.after_days, "share": 0.0}, "the data contract", method="set", statistic=why)
+    for lever in ("home_first_p2", "home_first_p3", "home_first_p3_home_share"):
+        f.put("routes", lever, 0.0, "the data contract", method="set", statistic=why)
+    f.put("routes", "death_while_waiting_per_day", 0.0, "the data contract", method="set",
+          statistic="deaths while waiting are in-hospital deaths, already in acute.death_share")
+
+
+def _localities(f: Fitted, base: Scenario, spells: pd.DataFrame, episodes: pd.DataFrame, window) -> None:
+    """Localities from the optional `locality` column: each one's share of spells, its team's
+    share of reablement capacity (its peak concurrent episodes ÷ the sum of the teams'
+    peaks) and its acceptable bed sites (those its people used for at least a tenth of their
+    stays, most used first). Without the column: one city-wide queue per service."""
+    f.data["localities"] = {}  # replaces the base's (merged_scenario)
+    named = spells["locality"].dropna()
+    if named.empty:
+        why = "the extract has no locality column: one city-wide queue per service"
+        f.fits.append({"parameter": "localities", "value": "(none)", "n": "", "source": "the data contract",
+                       "method": "set", "statistic": why})
+        f.put("beds", "site_choice", "first_free", "the data contract", method="set", statistic=why)
+        f.put("reablement", "overflow", "none", "the data contract", method="set", statistic=why)
+        return
+    counts = named.value_counts()
+    teams = episodes[(episodes["service"] == "reablement")].dropna(subset=["start_ts", "locality"])
+    peaks = {name: peak_concurrency(rows["start_ts"], rows["end_ts"], *window) for name, rows in teams.groupby("locality")}
+    beds = episodes[(episodes["service"] == "bed")].dropna(subset=["site", "locality"])
+    everywhere = [str(site) for site in beds["site"].value_counts().index]
+    names = sorted(counts.index)
+    share = _summing_to_one([counts[name] / counts.sum() for name in names])
+    team = _summing_to_one([peaks.get(name, 0) / max(sum(peaks.values()), 1) for name in names])
+    for k, name in enumerate(names):
+        used = beds.loc[beds["locality"] == name, "site"].value_counts()
+        sites = [str(site) for site, n in used.items() if n >= 0.1 * used.sum()] or everywhere
+        # one entry per locality (a name may hold dots): shares of spells and of the teams' peak
+        # concurrent reablement episodes; sites with a tenth of the locality's bed stays
+        f.put("localities", name, {"share": share[k], "reablement_share": team[k], "bed_sites": sites},
+              "spells.csv and ic_episodes.csv by locality", int(counts[name]),
+              "share of spells; team peak ÷ sum of team peaks; sites used for ≥ 10% of stays, most used first")
+    f.inherit("reablement.overflow", "the extract names a person's locality, not the team that served them")
+    f.put("beds", "site_choice", "nearest_acceptable" if len(beds) else "first_free", "ic_episodes.csv", len(beds),
+          method="set", statistic="each locality's people take the first free site they used")
+
+
+REPLACED = ("beds.sites", "localities")  # tables the fit replaces whole rather than merges into
+
+
 def merged_scenario(base: Scenario, fitted: Fitted) -> dict:
-    """The base scenario with the fitted values in; the fitted bed sites replace the base's."""
+    """The base scenario with the fitted values in; the fitted bed sites and localities replace the base's."""
 
     def merge(into: dict, new: dict, path: str) -> None:
         for key, value in new.items():
             here = f"{path}.{key}" if path else key
-            if isinstance(value, dict) and "family" not in value and isinstance(into.get(key), dict) and here != "beds.sites":
+            if isinstance(value, dict) and "family" not in value and isinstance(into.get(key), dict) and here not in REPLACED:
                 merge(into[key], value, here)
             else:
                 into[key] = value
@@ -205,9 +438,43 @@ def merged_scenario(base: Scenario, fitted: Fitted) -> dict:
     return data
 
 
+def _summing_to_one(values) -> list[float]:
+    """Shares rounded to 9 places, the last taking the remainder so they sum to exactly 1."""
+    rounded = [round(float(v), 9) for v in values]
+    return [*rounded[:-1], 1 - sum(rounded[:-1])]
+
+
 def _mean_one(values) -> list[float]:
     mean = float(np.mean(values))
     return [float(v) / mean for v in values]
+
+
+def _settled(stays: pd.DataFrame, begun: str, extract_date: pd.Timestamp) -> pd.DataFrame:
+    """The stays begun at least STAY_SETTLED_DAYS before the extract date. Of the stays begun
+    near the extract date only the short have ended: counting them would shorten every fitted
+    stay and hide the outcomes that take longest (a care home). All the stays when that cohort
+    has fewer than MIN_SETTLED_STAYS ended (a short history)."""
+    cohort = stays[stays[begun] <= extract_date - STAY_SETTLED_DAYS * DAY]
+    ended = cohort["end_ts" if "end_ts" in cohort else "discharge_ts"].notna().sum()
+    return cohort if ended >= MIN_SETTLED_STAYS else stays
+
+
+def _capacity(f: Fitted, table: str, key: str, rows: pd.DataFrame, window, source: str) -> None:
+    """Capacity = the peak concurrent occupancy, with the evidence of whether it bound: the
+    occupancy at the moments people who had waited over a day started. When the capacity
+    bound, those starts happen as places free, at the capacity (the plateau); when nobody
+    waited, the peak is only a lower bound."""
+    peak = peak_concurrency(rows["start_ts"], rows["end_ts"], *window)
+    inside = rows[(rows["start_ts"] >= window[0]) & (rows["start_ts"] < window[1])]
+    waited = inside[(inside["start_ts"] - inside["referral_ts"]) > DAY]
+    if len(waited) < MIN_WAITS_SEEN:
+        evidence = f"a lower bound: {len(waited)} people waited over a day, so it may never have bound"
+    else:
+        plateau = np.median(occupancy_after(rows["start_ts"], rows["end_ts"], waited["start_ts"]))
+        bound = ("the capacity bound" if plateau >= peak - 1 else "below the peak: places held empty between "
+                 "a grant and a start, waits not all for a place, or a capacity that changed")
+        evidence = f"{len(waited)} waited over a day and started at a median occupancy of {plateau:g}: {bound}"
+    f.put(table, key, peak, source, len(rows), "peak concurrent occupancy", evidence)
 
 
 def _open_days(rows: pd.DataFrame, extract_date: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
@@ -228,8 +495,7 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
     f.put("home_ward", "escalation_share", round(float((ended["outcome"] == "readmitted").mean()), 9),
           "ic_episodes.csv Home Ward outcome = readmitted", len(ended), "share")
     hw_all = running[running["service"] == "home_ward"]
-    f.put("home_ward", "capacity", peak_concurrency(hw_all["start_ts"], hw_all["end_ts"], *window),
-          "ic_episodes.csv Home Ward", len(hw_all), "peak concurrent occupancy")
+    _capacity(f, "home_ward", "capacity", hw_all, window, "ic_episodes.csv Home Ward")
 
     community = episodes[(episodes["source"] == "community") & episodes["referral_ts"].between(*window)]
     for service, key in (("reablement", "reablement_per_day"), ("bed", "bed_per_day")):
@@ -252,11 +518,11 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
     _shares(f, "reablement.outcomes", {re_map[k]: int(v) for k, v in re_ended["outcome"].value_counts().items()},
             list(re_map.values()), "ic_episodes.csv reablement outcomes")
     re_all = running[running["service"] == "reablement"]
-    f.put("reablement", "capacity", peak_concurrency(re_all["start_ts"], re_all["end_ts"], *window),
-          "ic_episodes.csv reablement", len(re_all), "peak concurrent people in service")
+    _capacity(f, "reablement", "capacity", re_all, window, "ic_episodes.csv reablement")
 
     beds = started[started["service"] == "bed"]
-    bed_ended = beds.dropna(subset=["end_ts"])
+    # bed stays run for weeks, and those ending in a care home for months (see _settled)
+    bed_ended = _settled(beds, "start_ts", extract_date).dropna(subset=["end_ts"])
     bed_map = {"home": "home", "home_with_care": "home_with_p1", "long_term_care": "long_term_care",
                "readmitted": "readmitted", "died": "died"}
     _shares(f, "beds.outcomes", {bed_map[k]: int(v) for k, v in bed_ended["outcome"].value_counts().items()},
@@ -264,12 +530,7 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
     stay = (bed_ended["end_ts"] - bed_ended["start_ts"]) / DAY
     overall = stay.mean()
     multipliers = (stay.groupby(bed_ended["site"]).mean() / overall).to_dict()
-    # deaths and readmissions leave at the end of therapy (no exit process or onward wait), so
-    # their stays, divided by their site's multiplier, show the therapy length of stay
-    pure = bed_ended["outcome"].isin(["died", "readmitted"])
-    therapy = stay[pure] / bed_ended.loc[pure, "site"].map(multipliers)
-    _duration(f, "beds", "los", therapy, None, "ic_episodes.csv bed stays ending in death or readmission, ÷ site multiplier")
-    f.inherit("beds.discharge_process and beds.discharge_weekday", "the exit process is not separable from onward waits in the extract")
+    _bed_stay(f, bed_ended, stay / bed_ended["site"].map(multipliers).fillna(1.0), _p1_wait(f, bed_ended, episodes))
     beds_all = running[running["service"] == "bed"]
     counts = beds["site"].value_counts()
     shares = {site: round(counts[site] / counts.sum(), 9) for site in counts.index}
@@ -279,8 +540,7 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
         table = f"beds.sites.{site}"
         rows = beds[beds["site"] == site]
         occupying = beds_all[beds_all["site"] == site]
-        f.put(table, "beds", peak_concurrency(occupying["start_ts"], occupying["end_ts"], *window), "ic_episodes.csv beds",
-              len(occupying), "peak concurrent occupancy")
+        _capacity(f, table, "beds", occupying, window, "ic_episodes.csv beds")
         f.put(table, "los_multiplier", round(float(multipliers.get(site, 1.0)), 6), "ic_episodes.csv bed stays", len(rows),
               "site mean stay ÷ all-site mean stay")
         f.put(table, "referral_share", float(shares[site]), "ic_episodes.csv bed episodes by site", len(rows), "share")

@@ -27,10 +27,10 @@ OUTCOMES = {
     "independent": "home", "ongoing_homecare": "home_with_care", "home": "home", "home_with_p1": "home_with_care",
     "long_term_care": "long_term_care", "readmitted": "readmitted", "escalated": "readmitted", "died": "died",
 }  # fmt: skip
-SPELL_COLUMNS = ["spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site"]
+SPELL_COLUMNS = ["spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site", "locality"]
 EPISODE_COLUMNS = [
     "episode_id", "person_id", "service", "site", "source", "referral_ts", "start_ts", "end_ts", "outcome",
-    "care_hours_start", "care_hours_end",
+    "care_hours_start", "care_hours_end", "locality",
 ]  # fmt: skip
 
 
@@ -48,6 +48,7 @@ def synthesize(truth: Scenario, years: float, seed: int, out: Path, faults: bool
             "person_id": f"P{r['pid']:07d}", "age": int(ages[r["pid"]]), "admission_ts": clock(r["admission"]),
             "ready_ts": clock(r["ready"]), "discharge_ts": clock(r["discharge"]),
             "pathway": r["pathway"] if clock(r["discharge"]) else None, "site": "acute",
+            "locality": _locality(r["locality"]),
         }
         for r in records.spells
         if r["admission"] < last and (r["discharge"] is None or r["discharge"] >= first)  # active in the window
@@ -62,6 +63,7 @@ def synthesize(truth: Scenario, years: float, seed: int, out: Path, faults: bool
             "source": SOURCES[r["source"]], "referral_ts": clock(r["referral"]), "start_ts": clock(r["start"]),
             "end_ts": end, "outcome": OUTCOMES[r["outcome"]] if end else None,
             "care_hours_start": _hours(r["hours_start"]), "care_hours_end": _hours(r["hours_end"]) if end else None,
+            "locality": _locality(r["locality"]),
         })  # fmt: skip
     spells_frame = pd.DataFrame(spells).sort_values("admission_ts", kind="stable")
     episodes_frame = pd.DataFrame(episodes).sort_values("referral_ts", kind="stable")
@@ -104,6 +106,11 @@ def _ages(streams: Streams, max_pid: int) -> np.ndarray:
     36% 75-84, 24% 85+, a typical shape for older emergency admissions)."""
     draws = streams["synth.age"].exponential(13.0, max_pid + 1)
     return np.minimum(65 + np.floor(draws), 104)
+
+
+def _locality(name: str) -> str | None:
+    """The optional locality column: blank when the scenario has no localities ("all")."""
+    return None if name == "all" else name
 
 
 def _hours(value: float | None) -> float | None:

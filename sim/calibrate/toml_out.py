@@ -79,11 +79,12 @@ def _entry(entry: Entry) -> list[str]:
 
 def render_scenario(data: dict, comments: dict[str, str], header: list[str], default_comment: str) -> str:
     """A whole scenario as TOML: tables in the scenario's order, every value with its comment
-    (`comments` by dotted path; values without one get `default_comment`)."""
+    (`comments` by dotted path, a table's comment standing for its values; values without one
+    get `default_comment`)."""
     top: list[Entry] = []
     sections: list[Section] = []
 
-    def walk(node: dict, path: str, table: str) -> None:
+    def walk(node: dict, path: str, table: str, comment: str) -> None:
         section = Section(table) if path else None
         nested = []
         for key, value in node.items():
@@ -93,12 +94,12 @@ def render_scenario(data: dict, comments: dict[str, str], header: list[str], def
             if isinstance(value, dict) and "family" not in value and "after_days" not in value:
                 nested.append((value, here, f"{table}.{key_text(key)}" if table else key_text(key)))
                 continue
-            entry = Entry(key, value, comments.get(here, default_comment))
+            entry = Entry(key, value, comments.get(here, comment))
             (section.entries if section else top).append(entry)
         if section and section.entries:
             sections.append(section)
         for value, here, name in nested:
-            walk(value, here, name)
+            walk(value, here, name, comments.get(here, comment))
 
-    walk(data, "", "")
+    walk(data, "", "", default_comment)
     return render(header, top, sections)

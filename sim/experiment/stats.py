@@ -32,6 +32,16 @@ def t_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def prediction_interval(values: np.ndarray) -> tuple[float, float]:
+    """The 95% Student-t prediction interval for one more value like `values` (e.g. the history
+    mean of one more replication): mean ± t × sd × √(1 + 1/n); NaN with fewer than two."""
+    n = len(values)
+    if n < 2:
+        return NAN, NAN
+    half = float(stats.t.ppf(_T_QUANTILE, n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n))
+    return float(values.mean()) - half, float(values.mean()) + half
+
+
 def _finite(group: pd.DataFrame) -> np.ndarray:
     values = group["value"].to_numpy(dtype=float)
     return values[np.isfinite(values)]

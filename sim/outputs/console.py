@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from rich.panel import Panel
 from rich.table import Table
 
 from ..experiment.kpis import HEADLINE_KPIS, SUMMARY_BY_SCOPE_KPIS
@@ -95,3 +96,8 @@ def calibration_table(scores: pd.DataFrame, backtest: bool) -> Table:
         table.add_row(row.kpi, kpi_value(row.observed_mean, row.unit), kpi_value(row.simulated_mean, row.unit),
                       f"{row.mape_percent:.1f}", f"{100 * row.share_weeks_in_95_band:.0f}%")
     return table
+
+
+def calibration_banner(warning: list[str]) -> Panel:
+    """The validation gate's warning, boxed in red: which KPIs fail and the inputs behind them."""
+    return Panel("\n".join(warning).strip(), title="calibration gate: not reproduced", style="bold red")
