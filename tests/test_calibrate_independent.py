@@ -1,4 +1,4 @@
-"""Calibration recovers a system it did not generate (issue 13).
+"""Calibration recovers a system it did not generate (issue 13), and one it did.
 
 The extract comes from tests/independent_extract.py, a generator deliberately unlike icsim's
 model (plain FIFO servers, referral at ready, no weekday rhythm, gamma and Weibull stays, no
@@ -12,6 +12,11 @@ hold far fewer independent observations). If the calibrated model is right, its 
 replications differs from the observed mean by noise of standard error se × √(1 + 1/R) (the
 model's history mean varies from run to run as the observed one does). A KPI passes when the
 difference is within K of those standard errors plus a small modelling allowance.
+
+The same rule is applied to an extract from icsim's own `synth` (the baseline's plain
+structure with 10% more capacity, two years): there calibration must recover a model built
+like its own, including the bed exit, the care-home wait in the bed and the weekday rhythm of
+discharges that the independent generator lacks.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import plain, scale_capacity
 from independent_extract import KPI_NAMES, write_independent_extract
 
 from sim.calibrate import calibrate
 from sim.calibrate.extract import read_extract
 from sim.calibrate.observed import OBSERVABLE
+from sim.calibrate.synth import synthesize
+from sim.inputs.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -115,6 +123,17 @@ def history(tmp_path_factory) -> History:
     return History(folder, generated, table, weekly)
 
 
+@pytest.fixture(scope="module")
+def own_history(tmp_path_factory) -> History:
+    truth = scale_capacity(plain(load_scenario(BASELINE)), 1.1)
+    folder = synthesize(truth, years=YEARS, seed=SEED, out=tmp_path_factory.mktemp("own") / "extract")
+    out = folder.parent / "calibration"
+    calibrate(folder, out, BASELINE, replications=REPLICATIONS, workers=1)
+    table = pd.read_csv(out / "validation.csv")
+    weekly = pd.read_csv(out / "validation_weekly.csv")
+    return History(folder, {}, table[table["scope"] == "total"].set_index("kpi"), weekly[weekly["scope"] == "total"])
+
+
 def _tolerance(kpi: str, table: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
     """(tolerance, se of the observed history mean) for one KPI (module docstring)."""
     row = table.loc[kpi]
@@ -157,4 +176,17 @@ def test_the_calibrated_model_reproduces_the_history(history, kpi):
         f"{kpi}: observed {row['observed_mean']:.4g}, simulated {row['simulated_mean']:.4g} "
         f"(difference {difference:+.3g}; tolerance {tolerance:.3g} = {K} × se {se:.3g} × √(1 + 1/{REPLICATIONS}) + allowance); "
         f"weeks in the 95% band {row['share_weeks_in_95_band']:.0%}"
+    )
+
+
+@pytest.mark.parametrize("kpi", HEADLINE + OTHERS)
+def test_calibrating_icsims_own_extract_reproduces_it(own_history, kpi):
+    table = own_history.table
+    assert kpi in table.index, f"{kpi}: no row in validation.csv"
+    tolerance, se = _tolerance(kpi, table, own_history.weekly)
+    row = table.loc[kpi]
+    difference = row["simulated_mean"] - row["observed_mean"]
+    assert abs(difference) <= tolerance, (
+        f"{kpi}: observed {row['observed_mean']:.4g}, simulated {row['simulated_mean']:.4g} "
+        f"(difference {difference:+.3g}; tolerance {tolerance:.3g}, se {se:.3g})"
     )
