@@ -55,8 +55,8 @@ K = 3
 LEVEL_ALLOWANCE = 0.03
 SHARE_ALLOWANCE = 0.01
 # The KPIs the issue calls headline: demand, NR2R, occupancies, lengths of stay, pathway shares
-# and starts. Every other KPI the validation compares (OBSERVABLE, so waits too once the data
-# contract's waits are compared) is checked by the same rule.
+# and starts. Every other KPI the validation compares (OBSERVABLE: the P1 and P2 waits, the
+# short-stay and same-day shares, reablement effectiveness) is checked by the same rule.
 HEADLINE = (
     "admissions_per_week", "nr2r_los_days", "acute_beds_occupied", "beds_occupied", "bed_los_days",
     "pathway_share_p0", "pathway_share_p1", "pathway_share_p2", "pathway_share_p3",

@@ -22,8 +22,21 @@ OBSERVABLE = (
     ("bed_los_days", "total"), ("nr2r_los_days", "total"), ("pathway_share_p0", "total"), ("pathway_share_p1", "total"),
     ("pathway_share_p2", "total"), ("pathway_share_p3", "total"), ("beds_occupied", "total"),
     ("acute_beds_occupied", "total"), ("reablement_effectiveness_hours", "total"), ("p0_same_day_share", "total"),
-    ("bed_short_stay_share", "total"),
+    ("bed_short_stay_share", "total"), ("p1_wait_days", "total"), ("p2_wait_days", "total"),
 )  # fmt: skip
+
+
+def after_bed(episodes: pd.DataFrame) -> np.ndarray:
+    """Whether each reablement episode followed a short-term bed: its person was in a bed when
+    it was referred, or had left one within the hour (an open bed stay counting as not yet
+    ended). Every other `hospital_discharge` referral came from an acute bed."""
+    beds = episodes.loc[episodes["service"] == "bed", ["person_id", "start_ts", "end_ts"]]
+    pairs = episodes[["person_id", "referral_ts"]].reset_index(drop=True).reset_index().merge(beds, on="person_id")
+    inside = (pairs["referral_ts"] >= pairs["start_ts"]) & (
+        pairs["end_ts"].isna() | (pairs["referral_ts"] <= pairs["end_ts"] + pd.Timedelta(hours=1)))
+    flags = np.zeros(len(episodes), dtype=bool)
+    flags[pairs.loc[inside, "index"].to_numpy()] = True
+    return flags & (episodes["service"] == "reablement").to_numpy()
 
 
 def _days(series: pd.Series, origin: pd.Timestamp) -> np.ndarray:
@@ -57,17 +70,27 @@ def observed_daily(spells: pd.DataFrame, episodes: pd.DataFrame, scenario: Scena
             m.count("hospital.los_days", p, d, d - a)
     start = _days(episodes["start_ts"], origin)
     stop = _days(episodes["end_ts"], origin)
+    waited = ((episodes["start_ts"] - episodes["referral_ts"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    # the model's sources: from an acute bed "hospital", after a short-term bed "short_term_bed"
+    bed_before = after_bed(episodes)
+    sources = [SOURCE_TO_MODEL[source] if source != "hospital_discharge" or not bedded else "short_term_bed"
+               for source, bedded in zip(episodes["source"], bed_before, strict=True)]
     rows = zip(
-        episodes["service"], episodes["site"].astype(object).fillna(""), episodes["source"], start, stop, episodes["outcome"].astype(object).fillna(""),
-        episodes["care_hours_start"].to_numpy(dtype=float), episodes["care_hours_end"].to_numpy(dtype=float), strict=True,
+        episodes["service"], episodes["site"].astype(object).fillna(""), sources, start, stop, episodes["outcome"].astype(object).fillna(""),
+        episodes["care_hours_start"].to_numpy(dtype=float), episodes["care_hours_end"].to_numpy(dtype=float), waited, strict=True,
     )
-    for service, site, source, s, e, outcome, hours_start, hours_end in rows:
+    for service, site, source, s, e, outcome, hours_start, hours_end, wait in rows:
         if s != s:  # referred, not started
             continue
+        if service in ("reablement", "bed") and source == "hospital":
+            counted = "reablement" if service == "reablement" else "beds"
+            m.count(f"{counted}.starts", source, s)
+            m.count(f"{counted}.wait_days", source, s, wait)
         if service == "home_ward":
             m.count("home_ward.starts", "total", s)
         elif service == "reablement":
-            m.count("reablement.starts", SOURCE_TO_MODEL[source], s)
+            if source != "hospital":
+                m.count("reablement.starts", source, s)
             m.interval("reablement.occupied", "all", s, e if e == e else end)
             if e == e and outcome in ("home", "home_with_care") and hours_start == hours_start:
                 ended = 0.0 if outcome == "home" else (hours_end if hours_end == hours_end else np.nan)

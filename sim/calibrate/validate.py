@@ -37,6 +37,8 @@ LIKELY_INPUTS = {
     "reablement_effectiveness_hours": "reablement.hours_start, hours_retained_share, outcomes",
     "p0_same_day_share": "acute.p0_same_day_share, acute.discharge_process.p0",
     "bed_short_stay_share": "beds.los family and spread, beds.discharge_process",
+    "p1_wait_days": "reablement.capacity and duration, localities, acute.discharge_weekday",
+    "p2_wait_days": "beds.sites capacity, beds.los, beds.p1_wait and onward waits, acute.discharge_weekday",
 }
 
 
@@ -70,7 +72,7 @@ def compare_weeks(scenario: Scenario, spells: pd.DataFrame, episodes: pd.DataFra
         observed_mean = group["observed"].mean()
         rows.append({
             "kpi": kpi, "scope": scope, "unit": unit, "weeks": len(group),
-            "observed_mean": group["observed"].mean(), "simulated_mean": group["sim_mean"].mean(),
+            "observed_mean": observed_mean, "simulated_mean": group["sim_mean"].mean(),
             "bias": error.mean(), "mae": error.abs().mean(),
             "mape_percent": 100 * (error[nonzero].abs() / group.loc[nonzero, "observed"].abs()).mean(),
             "share_weeks_in_95_band": inside.mean(),
@@ -120,7 +122,6 @@ def plot_weeks(weekly: pd.DataFrame, folder: Path, title: str) -> list[Path]:
         plt.close(fig)
         paths.append(path)
     return paths
-
 
 
 def gate_warning(failed: pd.DataFrame, what: str) -> list[str]:
