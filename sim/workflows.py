@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .experiment.benefit import benefit, run_rate
+from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit, run_rate, sensitivity
 from .experiment.compare import Comparison
 from .experiment.compare import compare as compare_replications
 from .experiment.plan import parse_target
@@ -268,10 +268,11 @@ def compare(
     if on_start:
         on_start(base.run.replications * (1 + len(others)), 0)
     result = compare_replications(base, others, workers=workers, on_replication=on_replication)
-    benefits, run_rates = [], []
+    benefits, run_rates, sensitivities = [], [], []
     for name, scenario_result in result.scenarios.items():
-        for frame, rows in ((benefit(result.baseline.replications, scenario_result.replications, cost_table), benefits),
-                            (run_rate(result.baseline.replications, scenario_result.replications, cost_table), run_rates)):
+        pair = result.baseline.replications, scenario_result.replications
+        for frame, rows in ((benefit(*pair, cost_table, result.baseline.seed), benefits),
+                            (run_rate(*pair, cost_table), run_rates), (sensitivity(*pair, cost_table), sensitivities)):
             frame.insert(0, "scenario", name)
             rows.append(frame)
     tables = {
@@ -279,6 +280,7 @@ def compare(
         "people": result.people(),
         "benefit": pd.concat(benefits, ignore_index=True),
         "run_rate": pd.concat(run_rates, ignore_index=True),
+        "sensitivity": pd.concat(sensitivities, ignore_index=True),
         "replications": pd.concat(
             [result.baseline.replications.assign(scenario=base.meta.name)]
             + [r.replications.assign(scenario=name) for name, r in result.scenarios.items()],
@@ -301,6 +303,7 @@ def compare(
             "sources": {base.meta.name: _sources(base_path),
                         **{s.meta.name: _sources(p) for p, s in zip(paths, others.values())}},
             "costs": cost_table.file.model_dump(mode="json"),
+            "benefit_columns": BENEFIT_COLUMNS_MEANING,
         }
         folder = write_folder(out, tables, manifest_data)
     return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started)

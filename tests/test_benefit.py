@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from helpers import cost_item as item
 from helpers import cost_table as table
+from scipy import stats
 
 from sim.errors import InputError
-from sim.experiment.benefit import benefit, run_rate
+from sim.experiment.benefit import benefit, run_rate, sensitivity
 from sim.inputs.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 
 NAN = math.nan
@@ -32,7 +33,7 @@ BASE = {
     ("readmissions_per_week", "total"): 5.0,
     ("beds_occupied", "total"): 10.0,
     ("permanent_care_admissions_per_year", "total"): 50.0,
-    ("homecare_package_hours_per_year", "total"): 1000.0,
+    ("homecare_hours_avoided_per_year", "total"): 1000.0,
     ("capacity_funded", "beds"): NAN,  # unlimited
     ("capacity_funded", "reablement"): 100.0,
     ("capacity_funded", "home_ward"): NAN,
@@ -63,7 +64,7 @@ def test_each_component_by_hand():
     scen[("readmissions_per_week", "total")] = 4.5
     scen[("beds_occupied", "total")] = 8.0  # −2 beds
     scen[("permanent_care_admissions_per_year", "total")] = 40.0  # −10/year
-    scen[("homecare_package_hours_per_year", "total")] = 930.0  # −70
+    scen[("homecare_hours_avoided_per_year", "total")] = 1070.0  # reablement removes 70 h/week more
     scen[("capacity_funded", "reablement")] = 110.0  # +10 places
     out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
     # 7 bed days/week × 365/7 = 365 bed days/year × £100
@@ -88,38 +89,107 @@ def test_each_component_by_hand():
     assert out["funded_capacity_reablement"].category == "cost (funded capacity)"
 
 
-def test_range_is_p10_low_costs_median_central_p90_high_costs():
-    base = dict(BASE)
+def _pert_quantile(q: float, low: float, mode: float, high: float) -> float:
+    """The Beta-PERT quantile from its definition (λ = 4), by scipy's beta distribution."""
+    a, b = 1 + 4 * (mode - low) / (high - low), 1 + 4 * (high - mode) / (high - low)
+    return low + (high - low) * stats.beta.ppf(q, a, b)
+
+
+def test_more_reablement_that_ends_well_saves_homecare():
+    """Reablement rises and nothing else changes: 100 more episodes a year, each ending at home
+    with 6 of its 10 weekly hours removed, avoid 600 h/week of homecare for 52 weeks at £20,
+    a saving of 624,000, although the packages people leave with add up to more hours."""
+    scen = dict(BASE)
+    scen[("homecare_hours_avoided_per_year", "total")] = 1000.0 + 100 * 6
+    out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
+    assert out["homecare_hours"].central == pytest.approx(624_000)
+    assert out["net"].central == pytest.approx(624_000)  # the only mechanism acting
+
+
+def test_central_is_the_mean_and_year_percentiles_are_one_years_spread():
     scen = dict(BASE)
     scen[("delayed_bed_days_per_week", "total")] = [93.0, 86.0, 79.0]  # −7, −14, −21 a week
-    frame = benefit(reps(base, 3), reps(scen, 3), costs_from_dict(table()))
+    frame = benefit(reps(BASE, 3), reps(scen, 3), costs_from_dict(table()))
     r = rows(frame)["acute_nr2r_bed_days"]
-    # bed days saved a year: 365, 730, 1095.
-    # low:  £50 × (365, 730, 1095) = 18,250, 36,500, 54,750; P10 (linear) at rank 0.2: 18,250 + 0.2 × 18,250
-    assert r.low == pytest.approx(21_900)
-    assert r.central == pytest.approx(73_000)  # median of £100 × ... = 73,000
-    # high: £200 × ... = 73,000, 146,000, 219,000; P90 at rank 1.8: 146,000 + 0.8 × 73,000
-    assert r.high == pytest.approx(204_400)
+    # bed days saved a year: 365, 730, 1095; at the central £100: 36,500, 73,000, 109,500
+    assert r.central == pytest.approx(73_000)  # their mean
+    assert r.year_p10 == pytest.approx(36_500 + 0.2 * 36_500)  # linear percentile at rank 0.2
+    assert r.year_p90 == pytest.approx(73_000 + 0.8 * 36_500)  # at rank 1.8
     assert (r.unit_cost_low, r.unit_cost_central, r.unit_cost_high) == (50, 100, 200)
-    assert "P10" in frame.attrs["range_method"]
+    assert "90%" in frame.attrs["range_method"] and "one simulated year" in frame.attrs["range_method"]
 
 
-def test_net_is_quantile_of_per_replication_sums():
+def test_with_exact_costs_the_interval_is_the_paired_t_interval():
+    """Unit costs without a range: the 90% interval is the Student t interval of the mean saving,
+    mean ± t(0.95, R − 1) × sd / √R, here 730 ± 2.919986 × 365 / √3 bed days × £100."""
+    data = table()
+    data["costs"]["acute_nctr_bed_day"] = item(100.0, 100.0, 100.0)
     scen = dict(BASE)
-    # replication 0 saves 7 bed days/week; replication 1 saves 10 admissions/year to care homes
-    scen[("delayed_bed_days_per_week", "total")] = [93.0, 100.0]
-    scen[("permanent_care_admissions_per_year", "total")] = [50.0, 40.0]
-    out = rows(benefit(reps(BASE, 2), reps(scen, 2), costs_from_dict(table())))
-    # per replication net: 36,500 and 730,000; median = 383,250. The care-home cost has no range
-    # (low = high = central), so only the bed-day cost moves between cases.
-    assert out["net"].central == pytest.approx(383_250)
-    # low case uses £50 for the bed day: 18,250 and 730,000 → P10 = 18,250 + 0.1 × 711,750
-    assert out["net"].low == pytest.approx(89_425)
-    # the sum of the component rows' P10s differs: bed days (18,250, 0) → 0.1 × 18,250 = 1,825;
-    # care (0, 730,000) → 0.1 × 730,000 = 73,000; together 74,825, not 89,425
-    assert out["acute_nr2r_bed_days"].low + out["long_term_care"].low == pytest.approx(74_825)
-    # high case uses £200: 73,000 and 730,000 → P90 = 73,000 + 0.9 × 657,000
-    assert out["net"].high == pytest.approx(664_300)
+    scen[("delayed_bed_days_per_week", "total")] = [93.0, 86.0, 79.0]
+    r = rows(benefit(reps(BASE, 3), reps(scen, 3), costs_from_dict(data)))["acute_nr2r_bed_days"]
+    half = stats.t.ppf(0.95, 2) * 365 / math.sqrt(3) * 100
+    # Monte Carlo percentiles of a t with 2 degrees of freedom: about 2% error at 20,000 draws
+    assert r.low == pytest.approx(73_000 - half, abs=0.06 * half)
+    assert r.high == pytest.approx(73_000 + half, abs=0.06 * half)
+
+
+def test_without_simulation_error_the_interval_is_the_unit_costs_pert_interval():
+    """Every replication saves the same 365 bed days: the interval is 365 × the 5th and 95th
+    percentiles of PERT(£50, £100, £200), and a cost (funded beds) is the mirror image."""
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = 93.0
+    out = rows(benefit(reps(BASE, 4), reps(scen, 4), costs_from_dict(table())))
+    r = out["acute_nr2r_bed_days"]
+    assert r.low == pytest.approx(365 * _pert_quantile(0.05, 50, 100, 200), rel=0.01)
+    assert r.high == pytest.approx(365 * _pert_quantile(0.95, 50, 100, 200), rel=0.01)
+    assert r.year_p10 == r.year_p90 == pytest.approx(36_500)
+
+
+def test_net_interval_is_of_the_sum_not_the_sum_of_intervals():
+    """Two components with independent unit costs: the net's interval is narrower than the sum
+    of the components' (their uncertainties partly cancel), and its central is the sum."""
+    data = table()
+    data["costs"]["care_home_week"] = item(700.0, 500.0, 900.0, unit="care_home_week")
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = 93.0
+    scen[("permanent_care_admissions_per_year", "total")] = 49.0
+    out = rows(benefit(reps(BASE, 2), reps(scen, 2), costs_from_dict(data)))
+    parts = ("acute_nr2r_bed_days", "long_term_care")
+    assert out["net"].central == pytest.approx(sum(out[k].central for k in parts))
+    assert out["net"].high - out["net"].low < sum(out[k].high - out[k].low for k in parts)
+
+
+def test_one_unit_cost_draw_is_shared_by_the_components_that_use_it():
+    """Admissions avoided and readmissions both use the admission cost: with the same volume
+    change their intervals are identical (one draw), and the seed changes the draws."""
+    data = table()
+    data["costs"]["nel_admission"] = item(1000.0, 500.0, 2000.0, unit="admission")
+    scen = dict(BASE)
+    scen[("admissions_per_week", "total")] = 68.0  # −2 a week: −1 first admissions, −1 readmissions
+    scen[("readmissions_per_week", "total")] = 4.0
+    out = rows(benefit(reps(BASE, 2), reps(scen, 2), costs_from_dict(data), seed=5))
+    assert (out["admissions_avoided"].low, out["admissions_avoided"].high) == (out["readmissions"].low, out["readmissions"].high)
+    other = rows(benefit(reps(BASE, 2), reps(scen, 2), costs_from_dict(data), seed=6))
+    assert other["readmissions"].low != out["readmissions"].low
+
+
+def test_interval_covers_the_true_mean_benefit_ninety_percent_of_the_time():
+    """Coverage by simulation on a toy with a known truth: each experiment has 8 paired
+    replications of a bed-day saving with true mean 10 a week (sd 6) and a true unit cost drawn
+    from the cost's PERT (the uncertainty the interval claims to hold); the truth is the mean
+    saving × that cost. Over 400 independent experiments the 90% interval should contain it
+    about 90% of the time (binomial sd 1.5 points: 86-94% is ± 2.7 sd)."""
+    rng = np.random.default_rng(20261203)
+    costs = costs_from_dict(table())
+    hits, n = 0, 400
+    for experiment in range(n):
+        saving = rng.normal(10.0, 6.0, 8)  # bed days a week saved, per replication
+        scen = dict(BASE)
+        scen[("delayed_bed_days_per_week", "total")] = list(100.0 - saving)
+        r = rows(benefit(reps(BASE, 8), reps(scen, 8), costs, seed=experiment))["acute_nr2r_bed_days"]
+        truth = 10.0 * 365 / 7 * _pert_quantile(rng.uniform(), 50, 100, 200)
+        hits += r.low <= truth <= r.high
+    assert 0.86 <= hits / n <= 0.94, hits / n
 
 
 def test_frame_against_itself_is_exactly_zero():
@@ -128,7 +198,7 @@ def test_frame_against_itself_is_exactly_zero():
     values[("capacity_funded", "beds")] = [NAN] * 5
     frame = reps(values)
     out = benefit(frame, frame.copy(), load_costs())
-    for column in ("low", "central", "high", "volume_change_central"):
+    for column in ("low", "central", "high", "year_p10", "year_p90", "volume_change_central"):
         values = out[column].to_numpy()
         values = values[~np.isnan(values)] if column == "volume_change_central" else values
         assert np.all(values == 0), column
@@ -145,8 +215,9 @@ def test_funded_empty_beds_cost_money():
     out = rows(benefit(reps(base, 4), reps(scen, 4), costs_from_dict(data)))
     # a funded bed day at £400 (low £300, high £500) in the target price year: 10 beds × 365 days
     assert out["net"].central == pytest.approx(-1_460_000)  # 10 × 365 × 400
-    assert out["net"].low == pytest.approx(-1_095_000)  # 10 × 365 × 300
-    assert out["net"].high == pytest.approx(-1_825_000)  # 10 × 365 × 500
+    # a cost: the interval's low end at a high unit cost, PERT(300, 400, 500)'s 95th percentile
+    assert out["net"].low == pytest.approx(-3650 * _pert_quantile(0.95, 300, 400, 500), rel=0.01)
+    assert out["net"].high == pytest.approx(-3650 * _pert_quantile(0.05, 300, 400, 500), rel=0.01)
     assert out["funded_capacity_beds"].central == pytest.approx(-1_460_000)
     assert not out["short_term_bed_days"].in_net  # funded beds: occupied days are inside the funded cost
 
@@ -311,3 +382,16 @@ def test_benefit_on_a_short_run():
     assert all(np.isfinite([r.central for r in out.values()]))
     rr = run_rate(rb.summary, rs.replications, costs)
     assert np.isfinite(rr["central"]).all()
+
+
+def test_sensitivity_moves_one_unit_cost_at_a_time():
+    """365 bed days saved (£50/£100/£200) and 10 care-home admissions avoided (£700, no range):
+    the net at the bed-day cost's low is 365 × 50 + 730,000, at its high 365 × 200 + 730,000; the
+    care-home cost, without a range, swings nothing and comes last."""
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = 93.0
+    scen[("permanent_care_admissions_per_year", "total")] = 40.0
+    table_ = sensitivity(reps(BASE, 2), reps(scen, 2), costs_from_dict(table())).set_index("cost_item")
+    bed = table_.loc["acute_nctr_bed_day"]
+    assert (bed.net_at_low, bed.net_at_high, bed.swing) == pytest.approx((748_250, 803_000, 54_750))
+    assert table_.index[0] == "acute_nctr_bed_day" and table_.loc["care_home_week"].swing == 0

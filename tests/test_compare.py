@@ -89,7 +89,12 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     benefit = pd.read_csv(out / "benefit.csv").set_index("component")
     assert benefit.loc["net", "central"] < 0 and benefit.loc["net", "high"] < 0
     beds = benefit.loc["funded_capacity_beds"]
-    assert (beds["low"], beds["central"], beds["high"]) == pytest.approx((-7_300_000, -8_760_000, -10_220_000))
+    # 40 funded beds × 365 days at PERT(£500, £600, £700) = Beta(3, 3) on £500-£700: central at
+    # £600; the 90% interval at its 95th and 5th percentiles (a cost: low is the dearer end)
+    assert beds["central"] == pytest.approx(-8_760_000)
+    assert beds["low"] == pytest.approx(-14_600 * (500 + 200 * stats.beta.ppf(0.95, 3, 3)), rel=0.01)
+    assert beds["high"] == pytest.approx(-14_600 * (500 + 200 * stats.beta.ppf(0.05, 3, 3)), rel=0.01)
     manifest = json.loads((out / "manifest.json").read_text())
+    assert "year_p10" in benefit.columns and "90%" in manifest["benefit_columns"]["low"]
     assert manifest["scenarios"]["beds_plus_40"]["beds"]["sites"]["hub_6"]["beds"] == 62
     assert manifest["costs"]["costs"]["funded_bed_day"]["value"] == 600.0  # the table given is the one recorded

@@ -112,6 +112,8 @@ def test_figures_are_written_as_stated():
     assert fmt(-2500.2, "beds") == "-2,500"
     assert fmt(float("nan"), "days") == fmt(None, "days") == fmt(math.inf, "days") == "–"
     assert money(8_760_000) == "£8.76m" and money(1_234_567) == "£1.23m" and money(float("nan")) == "–"
+    assert money(-1_224_000) == "−£1.22m"  # a minus sign before the £
+    assert money(-1_000) == money(0.0) == money(-0.0) == "£0.00m"  # no negative zero
 
 
 def test_compare_report_has_every_section_and_embedded_charts(folders, compare_report):

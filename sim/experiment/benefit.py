@@ -4,10 +4,14 @@ Two views (formulas, categories and limits in docs/benefit.md):
 
 * `benefit`: flow-based. For each replication r, the scenario's annual volumes minus the
   baseline's (common random numbers: replication r of both saw the same people), times a unit
-  cost. Positive = saving. Range: low = P10 over replications of the benefit at LOW unit costs,
-  central = median over replications at CENTRAL unit costs, high = P90 over replications at
-  HIGH unit costs. The net is summed per replication and cost case first, then the quantile
-  taken, so net is not the sum of the component rows' quantiles.
+  cost. Positive = saving. `central` is the mean over replications at central unit costs;
+  `low`/`high` bound a 90% uncertainty interval of the *mean annual* benefit, combining
+  simulation error (the paired replications' mean, Student t) with unit-cost uncertainty (each
+  unit cost a PERT distribution over its low/central/high), by Monte Carlo: one draw of each
+  unit cost is shared by every component, and by every scenario of a compare (the draws are
+  keyed by the seed and the cost item), so their correlations hold. `year_p10`/`year_p90` are
+  the 10th and 90th percentiles over replications at central costs: the spread of one
+  simulated year, not uncertainty about the effect.
 * `run_rate`: the finance "run rate" view: KPI change × a baseline annual volume × unit value,
   the annualised value if the KPIs are sustained, on mean KPIs.
 """
@@ -23,11 +27,16 @@ import pandas as pd
 
 from ..errors import InputError
 from ..inputs.costs import CostTable
+from ..model.streams import Streams
 from ..units import DAYS_PER_YEAR, WEEKS_PER_YEAR
 
+INTERVAL = 0.90  # coverage of low-high
+DRAWS = 20_000  # Monte Carlo draws of (mean volumes, unit costs)
 RANGE_METHOD = (
-    "low = P10 over replications of the paired benefit at LOW unit costs; central = median at CENTRAL "
-    "unit costs; high = P90 at HIGH unit costs; net summed per replication and cost case before the quantile"
+    "central = mean annual benefit over the paired replications at central unit costs; low-high = a 90% "
+    "uncertainty interval of that mean (5th-95th percentiles), combining simulation error (Student t on the "
+    "paired replications) with unit-cost uncertainty (PERT over each cost's low/central/high, one draw shared by "
+    "every component and scenario); year_p10-year_p90 = the spread of one simulated year at central costs"
 )
 CATEGORIES = {
     "capacity released": "usually not cash-releasing (fixed staffing; beds refilled) unless capacity is closed",
@@ -37,8 +46,16 @@ CATEGORIES = {
 }
 CAPACITY_SCOPES = {"funded_capacity_beds": "beds", "funded_capacity_reablement": "reablement", "funded_capacity_home_ward": "home_ward"}
 
+# what benefit.csv's money columns mean, for manifest.json and the report
+BENEFIT_COLUMNS_MEANING = {
+    "central": "mean annual benefit over the paired replications at central unit costs (£ a year, saving positive)",
+    "low": "lower end of a 90% uncertainty interval of the mean annual benefit: simulation error and unit-cost uncertainty",
+    "high": "upper end of that 90% interval",
+    "year_p10": "10th percentile of one simulated year's benefit at central unit costs (year-to-year luck, not uncertainty about the effect)",
+    "year_p90": "90th percentile of one simulated year's benefit at central unit costs",
+}
 COLUMNS = [
-    "component", "category", "in_net", "low", "central", "high",
+    "component", "category", "in_net", "low", "central", "high", "year_p10", "year_p90",
     "unit_cost_low", "unit_cost_central", "unit_cost_high", "cost_unit", "price_year",
     "volume_change_central", "volume_unit", "replications",
 ]
@@ -120,7 +137,7 @@ COMPONENTS: tuple[_Component, ...] = (
                lambda p, c: p.delta("permanent_care_admissions_per_year")
                * c.assumption("care_home_stay_years") * DAYS_PER_YEAR / 7),
     _Component("homecare_hours", "cost-out", "homecare hours",
-               lambda p, c: p.delta("homecare_package_hours_per_year") * c.assumption("homecare_package_weeks")),
+               lambda p, c: -p.delta("homecare_hours_avoided_per_year") * c.assumption("homecare_package_weeks")),
     *(
         _Component(name, "cost (funded capacity)", "funded place-days/year", _capacity_delta(scope))
         for name, scope in CAPACITY_SCOPES.items()
@@ -128,17 +145,16 @@ COMPONENTS: tuple[_Component, ...] = (
 )
 
 
-def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
+def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable, seed: int = 0) -> pd.DataFrame:
     """Annual financial benefit of the scenario over the baseline, one row per component + "net".
 
-    Inputs are replications frames (replication, kpi, scope, unit, value). For replication r and
-    cost case k in (low, central, high): benefit = −(scenario volume − baseline volume)_r × unit
-    cost_k, so positive = saving. Columns low / central / high are
-    P10 over r at low unit costs / median over r at central costs / P90 over r at high costs
-    (see RANGE_METHOD). For a component that is a cost (negative), "low" is the low-unit-cost
-    case and can therefore be above "high". `in_net` says whether the component enters the net:
-    short_term_bed_days does not when short-term beds are funded (finite capacity), because
-    their cost is then counted once, in funded_capacity_beds.
+    Inputs are replications frames (replication, kpi, scope, unit, value). For replication r:
+    benefit = −(scenario volume − baseline volume)_r × unit cost, so positive = saving. Columns
+    (module docstring): central, low/high (90% interval of the mean annual benefit), year_p10/
+    year_p90 (one year's spread). `seed` keys the Monte Carlo draws: the same seed gives the same
+    unit-cost draws in every scenario of a compare. `in_net` says whether the component enters
+    the net: short_term_bed_days does not when short-term beds are funded (finite capacity),
+    because their cost is then counted once, in funded_capacity_beds.
     """
     paired = _Paired(baseline_reps, scenario_reps)
     n = len(paired.replications)
@@ -147,25 +163,27 @@ def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: Cos
     beds_b, beds_s = paired.values("capacity_funded", "beds", finite=False)
     beds_funded = bool(np.all(np.isfinite(beds_b)) and np.all(np.isfinite(beds_s)))
 
-    rows, net = [], {k: np.zeros(n) for k in ("low", "central", "high")}
-    for comp in COMPONENTS:
-        volume = comp.volume(paired, costs)
-        cost = costs.unit_cost(comp.name)
-        cases = {k: -volume * getattr(cost, k) + 0.0 for k in ("low", "central", "high")}  # + 0.0: no −0
-        in_net = not (comp.name == "short_term_bed_days" and beds_funded)
-        if in_net:
-            for k in net:
-                net[k] = net[k] + cases[k]
+    volumes = np.column_stack([comp.volume(paired, costs) for comp in COMPONENTS])  # replication × component
+    cost_items = [costs.unit_cost(comp.name) for comp in COMPONENTS]
+    in_net = np.array([not (comp.name == "short_term_bed_days" and beds_funded) for comp in COMPONENTS])
+    central_cost = np.array([cost.central for cost in cost_items])
+    mean_volume = _mean_draws(volumes, seed)  # draws × component
+    unit_cost = _cost_draws(cost_items, seed)  # draws × component
+    draws = -mean_volume * unit_cost
+    per_year = -volumes * central_cost  # replication × component, at central costs
+    rows = []
+    for k, (comp, cost) in enumerate(zip(COMPONENTS, cost_items, strict=True)):
         rows.append({
-            "component": comp.name, "category": comp.category, "in_net": in_net,
-            **_range(cases),
+            "component": comp.name, "category": comp.category, "in_net": bool(in_net[k]),
+            **_summary(draws[:, k], per_year[:, k]),
             "unit_cost_low": cost.low, "unit_cost_central": cost.central, "unit_cost_high": cost.high,
             "cost_unit": cost.unit, "price_year": costs.price_year,
-            "volume_change_central": float(np.median(volume)) + 0.0, "volume_unit": comp.volume_unit,
+            "volume_change_central": float(volumes[:, k].mean()) + 0.0, "volume_unit": comp.volume_unit,
             "replications": n,
         })
     rows.append({
-        "component": "net", "category": "net", "in_net": True, **_range(net),
+        "component": "net", "category": "net", "in_net": True,
+        **_summary(draws[:, in_net].sum(axis=1), per_year[:, in_net].sum(axis=1)),
         "unit_cost_low": math.nan, "unit_cost_central": math.nan, "unit_cost_high": math.nan,
         "cost_unit": "", "price_year": costs.price_year, "volume_change_central": math.nan, "volume_unit": "",
         "replications": n,
@@ -175,11 +193,75 @@ def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: Cos
     return frame
 
 
-def _range(cases: dict[str, np.ndarray]) -> dict[str, float]:
+SENSITIVITY_COLUMNS = ["cost_item", "cost_unit", "unit_cost_low", "unit_cost_high", "net_at_low", "net_at_high", "swing"]
+
+
+def sensitivity(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
+    """One-way sensitivity of the net's central (mean annual benefit): each unit cost at its low
+    and its high with every other at central, largest swing first (a tornado chart's rows)."""
+    paired = _Paired(baseline_reps, scenario_reps)
+    beds_b, beds_s = paired.values("capacity_funded", "beds", finite=False)
+    beds_funded = bool(np.all(np.isfinite(beds_b)) and np.all(np.isfinite(beds_s)))
+    counted = [c for c in COMPONENTS if not (c.name == "short_term_bed_days" and beds_funded)]
+    mean_volume = {c.name: float(c.volume(paired, costs).mean()) for c in counted}
+    items = {c.name: costs.unit_cost(c.name) for c in counted}
+
+    def net(key: str | None, case: str) -> float:
+        return -sum(mean_volume[name] * getattr(item, case if item.key == key else "central") for name, item in items.items())
+
+    rows = []
+    for key in dict.fromkeys(item.key for item in items.values()):
+        item = next(i for i in items.values() if i.key == key)
+        low, high = net(key, "low") + 0.0, net(key, "high") + 0.0
+        rows.append({"cost_item": key, "cost_unit": item.unit, "unit_cost_low": item.low, "unit_cost_high": item.high,
+                     "net_at_low": low, "net_at_high": high, "swing": abs(high - low)})
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS).sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _mean_draws(volumes: np.ndarray, seed: int) -> np.ndarray:
+    """Draws of the mean annual volume change of every component, jointly: the replications'
+    mean plus a multivariate Student t error with the covariance of that mean (R − 1 degrees of
+    freedom). z @ (V − mean) / √(R(R − 1)) with z standard normal has exactly covariance S / R,
+    S the replications' covariance, without factorising S (components may be collinear).
+    With one replication there is no estimate of the simulation error: the mean alone."""
+    n = len(volumes)
+    mean = volumes.mean(axis=0)
+    if n < 2:
+        return np.broadcast_to(mean, (DRAWS, len(mean)))
+    rng = Streams(seed, 0)["benefit.simulation_error"]
+    normal = rng.standard_normal((DRAWS, n)) @ (volumes - mean) / math.sqrt(n * (n - 1))
+    scale = np.sqrt((n - 1) / rng.chisquare(n - 1, DRAWS))
+    return mean + normal * scale[:, None]
+
+
+def _cost_draws(items, seed: int) -> np.ndarray:
+    """PERT draws of each component's unit cost, one stream per cost item (so components and
+    scenarios sharing an item share its draws)."""
+    streams = Streams(seed, 0)
+    columns = {}
+    for item in items:
+        if item.key not in columns:
+            columns[item.key] = pert(streams[f"benefit.unit_cost.{item.key}"], item.low, item.central, item.high, DRAWS)
+    return np.column_stack([columns[item.key] for item in items])
+
+
+def pert(rng: np.random.Generator, low: float, mode: float, high: float, size: int) -> np.ndarray:
+    """Beta-PERT draws over [low, high] with the given mode (λ = 4): mean (low + 4 mode + high) / 6."""
+    if high <= low:
+        return np.full(size, float(mode))
+    alpha = 1 + 4 * (mode - low) / (high - low)
+    beta = 1 + 4 * (high - mode) / (high - low)
+    return low + (high - low) * rng.beta(alpha, beta, size)
+
+
+def _summary(draws: np.ndarray, per_year: np.ndarray) -> dict[str, float]:
+    tail = 100 * (1 - INTERVAL) / 2
     return {
-        "low": float(np.percentile(cases["low"], 10)) + 0.0,
-        "central": float(np.median(cases["central"])) + 0.0,
-        "high": float(np.percentile(cases["high"], 90)) + 0.0,
+        "low": float(np.percentile(draws, tail)) + 0.0,
+        "central": float(per_year.mean()) + 0.0,
+        "high": float(np.percentile(draws, 100 - tail)) + 0.0,
+        "year_p10": float(np.percentile(per_year, 10)) + 0.0,
+        "year_p90": float(np.percentile(per_year, 90)) + 0.0,
     }
 
 
@@ -275,4 +357,4 @@ def run_rate(baseline_summary_or_reps: pd.DataFrame, scenario_reps: pd.DataFrame
     return pd.DataFrame(rows, columns=RUN_RATE_COLUMNS)
 
 
-__all__ = ["CATEGORIES", "COMPONENTS", "RANGE_METHOD", "benefit", "run_rate"]
+__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "RANGE_METHOD", "benefit", "pert", "run_rate", "sensitivity"]

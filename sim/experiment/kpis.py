@@ -69,6 +69,7 @@ KPIS: tuple[KPI, ...] = (
     KPI("community_wait_days", "days", "Mean wait of community step-up referrals, referral to start"),
     KPI("people_per_year", "people/year", "Distinct people with each experience, each counted once per reporting year (365-day blocks from the start date), per year: admitted, home_from_hospital (P0 or P1 discharge), bedded_from_hospital (P2 or P3 discharge), home_after_bed (short-term bed exit home, with or without P1), reablement (started), permanent_care (entered a care home)"),
     KPI("homecare_package_hours_per_year", "hours/week per year", "Weekly homecare hours of the packages people leave reablement with (0 if independent), summed over a year's episodes ending at home"),
+    KPI("homecare_hours_avoided_per_year", "hours/week per year", "Weekly homecare hours reablement removed against no reablement (hours at the start − hours at the end), summed over a year's episodes ending at home"),
     KPI("requests_per_week", "people/week", "Requests for a place (from any source: hospital, community, front door, short-term bed), by service: the demand a capacity meets"),
     KPI("starts_per_week", "people/week", "People starting in the service (any source), by service"),
     KPI("p0_same_day_share", "proportion", "Share of pathway 0 discharges leaving on the calendar day they became ready to leave (no reason to reside)"),
@@ -223,6 +224,7 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     for counter in PEOPLE_COUNTERS:
         add("people_per_year", counter, w("people", counter), w.years)
     add("homecare_package_hours_per_year", "total", w.total("reablement.hours_end", ("independent", "ongoing_homecare")), w.years)
+    add("homecare_hours_avoided_per_year", "total", w("reablement.hours_reduction"), w.years)
     for service, sources in (("beds", BED_SOURCES), ("reablement", REABLEMENT_SOURCES)):
         add("requests_per_week", service, w.total(f"{service}.requests", sources), w.weeks)
         add("starts_per_week", service, w.total(f"{service}.starts", sources), w.weeks)

@@ -67,11 +67,13 @@ def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> li
         for row in people[people["scenario"] == name].itertuples():
             table.add_row(row.counter, f"{row.improvement:+,.0f}", f"{row.ci95_low:+,.0f} – {row.ci95_high:+,.0f}")
         out.append(table)
-        table = _table(f"{name}: annualised financial benefit (saving positive; low = P10 at low unit costs, "
-                       f"central = median at central, high = P90 at high)",
-                       [("component", "left"), ("category", "left"), ("low", "right"), ("central", "right"), ("high", "right")])
+        table = _table(f"{name}: annual financial benefit (saving positive): central = mean at central unit costs; "
+                       "90% interval of the mean (simulation error and unit-cost uncertainty); one year's spread P10–P90",
+                       [("component", "left"), ("category", "left"), ("central", "right"), ("90% interval", "right"),
+                        ("one year P10–P90", "right")])
         for row in benefits[benefits["scenario"] == name].itertuples():
-            table.add_row(row.component, str(row.category), money(row.low), money(row.central), money(row.high))
+            table.add_row(row.component, str(row.category), money(row.central), f"{money(row.low)} – {money(row.high)}",
+                          f"{money(row.year_p10)} – {money(row.year_p90)}")
         out.append(table)
     return out
 

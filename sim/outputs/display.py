@@ -24,6 +24,11 @@ def kpi_value(value, unit: str) -> str:
 
 
 def money(value) -> str:
-    """Pounds a year as £m with two decimals, "–" when undefined."""
+    """Pounds a year as £m with two decimals, the sign before the £ ("−£1.22m", a minus sign, not a
+    hyphen), no negative zero; "–" when undefined."""
     value = _number(value)
-    return "–" if value is None else f"£{value / 1e6:,.2f}m"
+    if value is None:
+        return "–"
+    text = f"{abs(value) / 1e6:,.2f}"
+    negative = value < 0 and text.strip("0.,") != ""
+    return f"{'−' if negative else ''}£{text}m"

@@ -60,6 +60,7 @@ class Folder:
     deltas: pd.DataFrame | None = None
     people: pd.DataFrame | None = None
     benefit: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -146,7 +147,9 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
         folder.people = _csv(path / "people.csv", {"scenario", "counter", "improvement", "ci95_low", "ci95_high"})
     if (path / "benefit.csv").is_file():
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
-                                                     "high"})
+                                                     "high", "year_p10", "year_p90"})
+    if (path / "sensitivity.csv").is_file():
+        folder.sensitivity = _csv(path / "sensitivity.csv", {"scenario", "cost_item", "net_at_low", "net_at_high", "swing"})
     return folder
 
 
@@ -396,22 +399,31 @@ def _finance(folder: Folder, charts: Charts) -> str:
                 "SCENARIO.toml</code> and report that folder.</p>")
     from ..experiment.benefit import RANGE_METHOD
 
-    out = [f"<p>Annual £ at the cost table's price year, saving positive. Range: {html.escape(RANGE_METHOD)}.</p>"]
+    out = [f"<p>Annual £ at the cost table's price year, saving positive. {html.escape(RANGE_METHOD)}.</p>"]
     for name in folder.series[1:]:
         rows = folder.benefit[folder.benefit["scenario"] == name]
         if rows.empty:
             continue
         out.append(f"<h3>{html.escape(name)}: benefit by component</h3>")
         net = rows[rows["component"] == "net"]
-        net_text = (f"net {money(net['central'].iloc[0])} central, {money(net['low'].iloc[0])} low to "
-                    f"{money(net['high'].iloc[0])} high") if len(net) else "no net row"
+        net_text = (f"net {money(net['central'].iloc[0])} a year, 90% interval {money(net['low'].iloc[0])} to "
+                    f"{money(net['high'].iloc[0])}") if len(net) else "no net row"
         steps = ", ".join(f"{r.component.replace('_', ' ')} {money(r.central)}" for r in rows.itertuples()
                           if r.component != "net" and str(r.in_net).lower() == "true")
         alt = f"Waterfall chart of {name}'s annual benefit (£ million a year): {steps}; {net_text}."
         out.append(charts.add(f"benefit-waterfall-{name}", rc.waterfall_chart(rows, name), alt))
         table_rows = [[r.component.replace("_", " "), str(r.category), "yes" if str(r.in_net).lower() == "true" else "no",
-                       money(r.low), money(r.central), money(r.high)] for r in rows.itertuples()]
-        out.append(_table(["component", "category", "in net", "low", "central", "high"], table_rows, numeric_from=3))
+                       money(r.central), money(r.low), money(r.high), money(r.year_p10), money(r.year_p90)]
+                      for r in rows.itertuples()]
+        out.append(_table(["component", "category", "in net", "central", "90% interval: low", "high",
+                           "one year: P10", "P90"], table_rows, numeric_from=3))
+        if folder.sensitivity is not None and len(net):
+            one_way = folder.sensitivity[folder.sensitivity["scenario"] == name]
+            if (one_way["swing"] > 0).any():
+                widest = one_way.iloc[0]
+                alt = (f"Tornado chart of {name}'s net benefit with one unit cost at a time at its low and high: the widest is "
+                       f"{widest.cost_item.replace('_', ' ')}, {money(widest.net_at_low)} to {money(widest.net_at_high)}.")
+                out.append(charts.add(f"benefit-tornado-{name}", rc.tornado_chart(one_way, float(net["central"].iloc[0]), name), alt))
         if folder.people is not None:
             people = folder.people[folder.people["scenario"] == name]
             if len(people):

@@ -155,7 +155,29 @@ def waterfall_chart(benefit: pd.DataFrame, scenario: str) -> Figure:
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("£ million a year (saving positive)")
-    ax.set_title(f"{scenario}: annual benefit by component, central (bars) with low–high range (whiskers)",
+    ax.set_title(f"{scenario}: annual benefit by component, central (bars) with 90% interval (whiskers)",
                  fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
+    return figure
+
+
+def tornado_chart(sensitivity: pd.DataFrame, central: float, scenario: str) -> Figure:
+    """The net's central with one unit cost at a time at its low and its high, widest first."""
+    rows = sensitivity[sensitivity["swing"] > 0].head(8).iloc[::-1]
+    figure = new_figure(8.5, 0.5 + 0.45 * max(len(rows), 1))
+    ax = figure.add_subplot()
+    for i, row in enumerate(rows.itertuples()):
+        low, high = row.net_at_low / 1e6, row.net_at_high / 1e6
+        ax.barh(i, low - central / 1e6, left=central / 1e6, color="#56B4E9", height=0.6,
+                label="unit cost at its low" if i == 0 else None)
+        ax.barh(i, high - central / 1e6, left=central / 1e6, color="#0072B2", height=0.6,
+                label="unit cost at its high" if i == 0 else None)
+    ax.axvline(central / 1e6, color="black", linewidth=0.8)
+    if len(rows):
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([key.replace("_", " ") for key in rows["cost_item"]], fontsize=8)
+    ax.set_xlabel("net benefit, £ million a year (each unit cost at its low and its high, the others central)")
+    ax.set_title(f"{scenario}: which unit cost moves the net most", fontsize=10)
+    ax.grid(True, axis="x", alpha=0.3)
     return figure
