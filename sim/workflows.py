@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit, run_rate, sensitivity
+from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit_tables, run_rate, sensitivity
 from .experiment.compare import Comparison
 from .experiment.compare import compare as compare_replications
 from .experiment.plan import parse_target
@@ -268,17 +268,19 @@ def compare(
     if on_start:
         on_start(base.run.replications * (1 + len(others)), 0)
     result = compare_replications(base, others, workers=workers, on_replication=on_replication)
-    benefits, run_rates, sensitivities = [], [], []
+    benefits, payers, run_rates, sensitivities = [], [], [], []
     for name, scenario_result in result.scenarios.items():
         pair = result.baseline.replications, scenario_result.replications
-        for frame, rows in ((benefit(*pair, cost_table, result.baseline.seed), benefits),
-                            (run_rate(*pair, cost_table), run_rates), (sensitivity(*pair, cost_table), sensitivities)):
+        by_component, by_payer = benefit_tables(*pair, cost_table, result.baseline.seed)
+        for frame, rows in ((by_component, benefits), (by_payer, payers), (run_rate(*pair, cost_table), run_rates),
+                            (sensitivity(*pair, cost_table), sensitivities)):
             frame.insert(0, "scenario", name)
             rows.append(frame)
     tables = {
         "kpi_deltas": result.kpi_deltas(),
         "people": result.people(),
         "benefit": pd.concat(benefits, ignore_index=True),
+        "who_saves": pd.concat(payers, ignore_index=True),
         "run_rate": pd.concat(run_rates, ignore_index=True),
         "sensitivity": pd.concat(sensitivities, ignore_index=True),
         "replications": pd.concat(
@@ -305,7 +307,10 @@ def compare(
             "costs": cost_table.file.model_dump(mode="json"),
             "benefit_columns": BENEFIT_COLUMNS_MEANING,
         }
-        folder = write_folder(out, tables, manifest_data)
+        from .outputs.workbook import write_workbook
+
+        workbook = {"benefit.xlsx": lambda path: write_workbook(path, tables, manifest_data)}
+        folder = write_folder(out, tables, manifest_data, files=workbook)
     return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started)
 
 

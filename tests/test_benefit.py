@@ -14,7 +14,7 @@ from helpers import cost_table as table
 from scipy import stats
 
 from sim.errors import InputError
-from sim.experiment.benefit import benefit, run_rate, sensitivity
+from sim.experiment.benefit import benefit, benefit_tables, run_rate, sensitivity
 from sim.inputs.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 
 NAN = math.nan
@@ -67,8 +67,9 @@ def test_each_component_by_hand():
     scen[("homecare_hours_avoided_per_year", "total")] = 1070.0  # reablement removes 70 h/week more
     scen[("capacity_funded", "reablement")] = 110.0  # +10 places
     out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
-    # 7 bed days/week × 365/7 = 365 bed days/year × £100
-    assert out["acute_nr2r_bed_days"].central == pytest.approx(36_500)
+    # NR2R days per admission 100/70 → 93/68, on the 68 still admitted a week:
+    # (93/68 − 100/70) × 68 = 93 − 97.142857 = −4.142857 days a week × 365/7 × £100
+    assert out["acute_nr2r_bed_days"].central == pytest.approx(4.142857 * 365 / 7 * 100, rel=1e-6)
     # first admissions −1.5/week × 365/7 × £1,000 = 1.5 × 52.142857 × 1000
     assert out["admissions_avoided"].central == pytest.approx(78_214.285714)
     assert out["readmissions"].central == pytest.approx(26_071.428571)  # 0.5 × 52.142857 × 1000
@@ -80,9 +81,9 @@ def test_each_component_by_hand():
     assert out["funded_capacity_reablement"].central == pytest.approx(-182_500)  # −10 × 365 × £50
     assert out["funded_capacity_beds"].central == 0  # unlimited in both runs
     assert out["funded_capacity_home_ward"].central == 0
-    # 36,500 + 78,214.29 + 26,071.43 + 219,000 + 730,000 + 72,800 − 182,500
-    assert out["net"].central == pytest.approx(980_085.714286)
-    assert out["acute_nr2r_bed_days"].volume_change_central == pytest.approx(-365)
+    # 21,602.04 + 78,214.29 + 26,071.43 + 219,000 + 730,000 + 72,800 − 182,500
+    assert out["net"].central == pytest.approx(965_187.755102, rel=1e-9)
+    assert out["acute_nr2r_bed_days"].volume_change_central == pytest.approx(-4.142857 * 365 / 7, rel=1e-6)
     assert out["long_term_care"].volume_change_central == pytest.approx(-10 * 2 * 365 / 7)
     assert out["acute_nr2r_bed_days"].category == "capacity released"
     assert out["homecare_hours"].category == "cost-out"
@@ -93,6 +94,19 @@ def _pert_quantile(q: float, low: float, mode: float, high: float) -> float:
     """The Beta-PERT quantile from its definition (λ = 4), by scipy's beta distribution."""
     a, b = 1 + 4 * (mode - low) / (high - low), 1 + 4 * (high - mode) / (high - low)
     return low + (high - low) * stats.beta.ppf(q, a, b)
+
+
+def test_fewer_admissions_alone_are_counted_once():
+    """Exactly one mechanism: 10 fewer admissions a week, each with the same NR2R days as
+    before (100/70 a week per admission). The NR2R days those people would have spent are in
+    the admission's cost, so the NR2R component is 0 and the net is 10 × 365/7 × £1,000."""
+    scen = dict(BASE)
+    scen[("admissions_per_week", "total")] = 60.0
+    scen[("delayed_bed_days_per_week", "total")] = 100.0 * 60 / 70
+    out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
+    assert out["acute_nr2r_bed_days"].central == pytest.approx(0, abs=1e-6)
+    assert out["admissions_avoided"].central == pytest.approx(10 * 365 / 7 * 1000)
+    assert out["net"].central == pytest.approx(10 * 365 / 7 * 1000)
 
 
 def test_more_reablement_that_ends_well_saves_homecare():
@@ -395,3 +409,18 @@ def test_sensitivity_moves_one_unit_cost_at_a_time():
     bed = table_.loc["acute_nctr_bed_day"]
     assert (bed.net_at_low, bed.net_at_high, bed.swing) == pytest.approx((748_250, 803_000, 54_750))
     assert table_.index[0] == "acute_nctr_bed_day" and table_.loc["care_home_week"].swing == 0
+
+
+def test_who_saves_sums_to_the_net():
+    """NR2R days saved fall to the acute trust, homecare hours to the council; each payer's
+    central is its components' and the payers' centrals add up to the net."""
+    scen = dict(BASE)
+    scen[("delayed_bed_days_per_week", "total")] = 93.0  # 365 days a year × £100 to the acute trust
+    scen[("homecare_hours_avoided_per_year", "total")] = 1010.0  # 10 h/week × 52 × £20 to the council
+    by_component, by_payer = benefit_tables(reps(BASE, 2), reps(scen, 2), costs_from_dict(table()))
+    payers = by_payer.set_index("payer")
+    assert payers.loc["nhs_acute", "central"] == pytest.approx(36_500)
+    assert payers.loc["council_asc", "central"] == pytest.approx(10_400)
+    net = by_component.set_index("component").loc["net", "central"]
+    assert payers["central"].sum() == pytest.approx(net)
+    assert set(by_component["payer"].iloc[:-1]) <= set(payers.index) | {"bcf_pool", "nhs_commissioner", "nhs_community"}

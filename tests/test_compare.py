@@ -1,6 +1,7 @@
 """Scenario comparison: common random numbers make paired differences exact and tight."""
 
 import numpy as np
+import openpyxl
 import pytest
 from helpers import baseline, cost_item, cost_table, modify, toml_text
 from scipy import stats
@@ -96,5 +97,14 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     assert beds["high"] == pytest.approx(-14_600 * (500 + 200 * stats.beta.ppf(0.05, 3, 3)), rel=0.01)
     manifest = json.loads((out / "manifest.json").read_text())
     assert "year_p10" in benefit.columns and "90%" in manifest["benefit_columns"]["low"]
+    # the finance workbook holds the same numbers as the CSVs, formatted in £
+    book = openpyxl.load_workbook(out / "benefit.xlsx")
+    assert book.sheetnames == ["Answer", "Benefit", "Who saves", "People", "KPI differences", "Sensitivity", "Unit costs",
+                               "Assumptions"]
+    answer = {cell.value: k for k, cell in enumerate(book["Answer"][1])}
+    net_cell = book["Answer"].cell(row=2, column=answer["net benefit, central"] + 1)
+    assert net_cell.value == pytest.approx(benefit.loc["net", "central"]) and "£" in net_cell.number_format
+    who = pd.read_csv(out / "who_saves.csv")
+    assert who["central"].sum() == pytest.approx(benefit.loc["net", "central"])
     assert manifest["scenarios"]["beds_plus_40"]["beds"]["sites"]["hub_6"]["beds"] == 62
     assert manifest["costs"]["costs"]["funded_bed_day"]["value"] == 600.0  # the table given is the one recorded

@@ -45,6 +45,27 @@ CATEGORIES = {
     "cost (funded capacity)": "cash: funded capacity is paid for whether it is used or not",
 }
 CAPACITY_SCOPES = {"funded_capacity_beds": "beds", "funded_capacity_reablement": "reablement", "funded_capacity_home_ward": "home_ward"}
+# Who saves (or pays) each component, and whether the saving is cash: the partners the Better
+# Care Fund pools budgets between. Defaults from the unit-cost reference's cash caveats
+# (docs/benefit.md, "Who saves"); a partnership's own contracts may differ.
+PAYERS = {
+    "nhs_acute": "NHS acute trust",
+    "nhs_commissioner": "NHS commissioner (ICB)",
+    "bcf_pool": "Better Care Fund pool (NHS and council)",
+    "council_asc": "Council adult social care",
+    "nhs_community": "NHS community services",
+}
+PAYER_OF = {  # component -> (payer, cash-releasing?)
+    "acute_nr2r_bed_days": ("nhs_acute", "no: capacity released (fixed staffing, beds refilled) unless beds close"),
+    "admissions_avoided": ("nhs_commissioner", "no under block or aligned payments (the marginal cost is below the average)"),
+    "readmissions": ("nhs_commissioner", "no under block or aligned payments (the marginal cost is below the average)"),
+    "short_term_bed_days": ("bcf_pool", "only for spot-purchased beds"),
+    "long_term_care": ("council_asc", "yes for council-funded placements, net of contributions; self-funders save their own money"),
+    "homecare_hours": ("council_asc", "yes: spot-purchased home care"),
+    "funded_capacity_beds": ("bcf_pool", "yes: funded capacity is paid for"),
+    "funded_capacity_reablement": ("council_asc", "yes: funded capacity is paid for"),
+    "funded_capacity_home_ward": ("nhs_community", "yes: funded capacity is paid for"),
+}
 
 # what benefit.csv's money columns mean, for manifest.json and the report
 BENEFIT_COLUMNS_MEANING = {
@@ -54,8 +75,9 @@ BENEFIT_COLUMNS_MEANING = {
     "year_p10": "10th percentile of one simulated year's benefit at central unit costs (year-to-year luck, not uncertainty about the effect)",
     "year_p90": "90th percentile of one simulated year's benefit at central unit costs",
 }
+PAYER_COLUMNS = ["payer", "payer_name", "components", "low", "central", "high", "year_p10", "year_p90"]
 COLUMNS = [
-    "component", "category", "in_net", "low", "central", "high", "year_p10", "year_p90",
+    "component", "category", "payer", "cash_releasing", "in_net", "low", "central", "high", "year_p10", "year_p90",
     "unit_cost_low", "unit_cost_central", "unit_cost_high", "cost_unit", "price_year",
     "volume_change_central", "volume_unit", "replications",
 ]
@@ -124,9 +146,19 @@ def _capacity_delta(scope: str) -> Callable[[_Paired, CostTable], np.ndarray]:
     return volume
 
 
+def _nr2r_days_of_the_admitted(p: _Paired, costs: CostTable) -> np.ndarray:
+    """NR2R bed days saved among the people still admitted: the change in NR2R days per
+    admission × the scenario's admissions. The NR2R days of admissions avoided are inside the
+    admission's cost, so they are not counted again here (docs/benefit.md, "Counted once")."""
+    delayed_b, delayed_s = p.values("delayed_bed_days_per_week")
+    admitted_b, admitted_s = p.values("admissions_per_week")
+    per_b = np.divide(delayed_b, admitted_b, out=np.zeros_like(delayed_b), where=admitted_b > 0)
+    per_s = np.divide(delayed_s, admitted_s, out=np.zeros_like(delayed_s), where=admitted_s > 0)
+    return (per_s - per_b) * admitted_s * WEEKS_PER_YEAR
+
+
 COMPONENTS: tuple[_Component, ...] = (
-    _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year",
-               lambda p, c: p.delta("delayed_bed_days_per_week") * WEEKS_PER_YEAR),
+    _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year", _nr2r_days_of_the_admitted),
     _Component("admissions_avoided", "cost avoidance", "admissions/year",
                lambda p, c: (p.delta("admissions_per_week") - p.delta("readmissions_per_week")) * WEEKS_PER_YEAR),
     _Component("readmissions", "cost avoidance", "admissions/year",
@@ -146,7 +178,14 @@ COMPONENTS: tuple[_Component, ...] = (
 
 
 def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable, seed: int = 0) -> pd.DataFrame:
-    """Annual financial benefit of the scenario over the baseline, one row per component + "net".
+    """The benefit table of `benefit_tables` (one row per component and the net)."""
+    return benefit_tables(baseline_reps, scenario_reps, costs, seed)[0]
+
+
+def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable,
+                   seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annual financial benefit of the scenario over the baseline: (one row per component +
+    "net", one row per payer: who saves what, of the components in the net).
 
     Inputs are replications frames (replication, kpi, scope, unit, value). For replication r:
     benefit = −(scenario volume − baseline volume)_r × unit cost, so positive = saving. Columns
@@ -173,8 +212,9 @@ def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: Cos
     per_year = -volumes * central_cost  # replication × component, at central costs
     rows = []
     for k, (comp, cost) in enumerate(zip(COMPONENTS, cost_items, strict=True)):
+        payer, cash = PAYER_OF[comp.name]
         rows.append({
-            "component": comp.name, "category": comp.category, "in_net": bool(in_net[k]),
+            "component": comp.name, "category": comp.category, "payer": payer, "cash_releasing": cash, "in_net": bool(in_net[k]),
             **_summary(draws[:, k], per_year[:, k]),
             "unit_cost_low": cost.low, "unit_cost_central": cost.central, "unit_cost_high": cost.high,
             "cost_unit": cost.unit, "price_year": costs.price_year,
@@ -182,7 +222,7 @@ def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: Cos
             "replications": n,
         })
     rows.append({
-        "component": "net", "category": "net", "in_net": True,
+        "component": "net", "category": "net", "payer": "", "cash_releasing": "", "in_net": True,
         **_summary(draws[:, in_net].sum(axis=1), per_year[:, in_net].sum(axis=1)),
         "unit_cost_low": math.nan, "unit_cost_central": math.nan, "unit_cost_high": math.nan,
         "cost_unit": "", "price_year": costs.price_year, "volume_change_central": math.nan, "volume_unit": "",
@@ -190,7 +230,14 @@ def benefit(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: Cos
     })
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame.attrs["range_method"] = RANGE_METHOD
-    return frame
+    payers = []
+    for payer, name in PAYERS.items():
+        mine = np.array([PAYER_OF[comp.name][0] == payer for comp in COMPONENTS]) & in_net
+        if mine.any():
+            payers.append({"payer": payer, "payer_name": name,
+                           "components": ", ".join(comp.name for comp, m in zip(COMPONENTS, mine, strict=True) if m),
+                           **_summary(draws[:, mine].sum(axis=1), per_year[:, mine].sum(axis=1))})
+    return frame, pd.DataFrame(payers, columns=PAYER_COLUMNS)
 
 
 SENSITIVITY_COLUMNS = ["cost_item", "cost_unit", "unit_cost_low", "unit_cost_high", "net_at_low", "net_at_high", "swing"]
@@ -357,4 +404,4 @@ def run_rate(baseline_summary_or_reps: pd.DataFrame, scenario_reps: pd.DataFrame
     return pd.DataFrame(rows, columns=RUN_RATE_COLUMNS)
 
 
-__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "RANGE_METHOD", "benefit", "pert", "run_rate", "sensitivity"]
+__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "PAYERS", "RANGE_METHOD", "benefit", "benefit_tables", "pert", "run_rate", "sensitivity"]

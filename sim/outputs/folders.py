@@ -177,12 +177,16 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
     return out
 
 
-def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None) -> Path:
-    """Write `<name>.csv` for each table, manifest.json and any other `<name>.json`
-    documents, all or nothing."""
+def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None,
+                 files: dict | None = None) -> Path:
+    """Write `<name>.csv` for each table, manifest.json, any other `<name>.json` documents and
+    any other files (`files`: file name -> a function that writes it to the path it is given),
+    all or nothing."""
     with staged(out) as staging:
         for name, table in tables.items():
             table.to_csv(staging / f"{name}.csv", index=False)
+        for name, write in (files or {}).items():
+            write(staging / name)
         for name, document in {"manifest": manifest_data, **(documents or {})}.items():
             (staging / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
     return Path(out)

@@ -61,6 +61,7 @@ class Folder:
     people: pd.DataFrame | None = None
     benefit: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
+    who_saves: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -148,6 +149,8 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
     if (path / "benefit.csv").is_file():
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
                                                      "high", "year_p10", "year_p90"})
+    if (path / "who_saves.csv").is_file():
+        folder.who_saves = _csv(path / "who_saves.csv", {"scenario", "payer_name", "components", "low", "central", "high"})
     if (path / "sensitivity.csv").is_file():
         folder.sensitivity = _csv(path / "sensitivity.csv", {"scenario", "cost_item", "net_at_low", "net_at_high", "swing"})
     return folder
@@ -417,6 +420,13 @@ def _finance(folder: Folder, charts: Charts) -> str:
                       for r in rows.itertuples()]
         out.append(_table(["component", "category", "in net", "central", "90% interval: low", "high",
                            "one year: P10", "P90"], table_rows, numeric_from=3))
+        if folder.who_saves is not None:
+            who = folder.who_saves[folder.who_saves["scenario"] == name]
+            if len(who):
+                out.append(f"<h3>{html.escape(name)}: who saves what (components in the net)</h3>")
+                out.append(_table(["payer", "components", "central", "90% interval"],
+                                  [[r.payer_name, r.components.replace("_", " "), money(r.central),
+                                    f"{money(r.low)} to {money(r.high)}"] for r in who.itertuples()], numeric_from=2))
         if folder.sensitivity is not None and len(net):
             one_way = folder.sensitivity[folder.sensitivity["scenario"] == name]
             if (one_way["swing"] > 0).any():
