@@ -274,7 +274,7 @@ def cost_table(**overrides) -> dict:
             "care_home_week": cost_item(700.0, unit="care_home_week", index="pss"),
             "homecare_hour": cost_item(20.0, unit="homecare_hour", index="pss"),
             "funded_bed_day": cost_item(400.0, unit="funded_bed_day"),
-            "reablement_place_day": cost_item(50.0, unit="reablement_place_day", index="pss"),
+            "reablement_episode": cost_item(1000.0, unit="reablement_episode", index="pss"),
             "virtual_ward_place_day": cost_item(80.0, unit="virtual_ward_place_day"),
         },
         "assumptions": {

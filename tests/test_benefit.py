@@ -36,6 +36,7 @@ BASE = {
     ("homecare_hours_avoided_per_year", "total"): 1000.0,
     ("capacity_funded", "beds"): NAN,  # unlimited
     ("capacity_funded", "reablement"): 100.0,
+    ("reablement_starts_per_week", "total"): 14.0,  # 730 episodes a year from 36,500 place-days: 0.02 a place-day
     ("capacity_funded", "home_ward"): NAN,
 }
 
@@ -78,11 +79,12 @@ def test_each_component_by_hand():
     # 10 admissions × 2 years × 365/7 weeks × £700/week = 10 × 73,000
     assert out["long_term_care"].central == pytest.approx(730_000)
     assert out["homecare_hours"].central == pytest.approx(72_800)  # 70 h/week × 52 weeks × £20
-    assert out["funded_capacity_reablement"].central == pytest.approx(-182_500)  # −10 × 365 × £50
+    # +10 places × 365 days × 0.02 episodes a place-day (the baseline's) = 73 episodes × £1,000
+    assert out["funded_capacity_reablement"].central == pytest.approx(-73_000)
     assert out["funded_capacity_beds"].central == 0  # unlimited in both runs
     assert out["funded_capacity_home_ward"].central == 0
-    # 21,602.04 + 78,214.29 + 26,071.43 + 219,000 + 730,000 + 72,800 − 182,500
-    assert out["net"].central == pytest.approx(965_187.755102, rel=1e-9)
+    # 21,602.04 + 78,214.29 + 26,071.43 + 219,000 + 730,000 + 72,800 − 73,000
+    assert out["net"].central == pytest.approx(1_074_687.755102, rel=1e-9)
     assert out["acute_nr2r_bed_days"].volume_change_central == pytest.approx(-4.142857 * 365 / 7, rel=1e-6)
     assert out["long_term_care"].volume_change_central == pytest.approx(-10 * 2 * 365 / 7)
     assert out["acute_nr2r_bed_days"].category == "capacity released"
@@ -366,12 +368,12 @@ def test_bad_table_unknown_key(tmp_path):
 
 
 def test_bad_table_unit_mismatch_for_component(tmp_path):
-    message = _broken(tmp_path, 'unit = "reablement_place_day"', 'unit = "reablement_episode"')
-    assert "costs.reablement_place_day.unit = 'reablement_episode'" in message
+    message = _broken(tmp_path, 'unit = "reablement_episode"', 'unit = "reablement_place_day"')
+    assert "costs.reablement_episode.unit = 'reablement_place_day'" in message
     assert "funded_capacity_reablement" in message and "mixing units" in message
-    # pointing a component at a per-episode item is refused the same way
-    message = _broken(tmp_path, 'target_price_year = "2024/25"', 'target_price_year = "2024/25"\nuse = { funded_capacity_reablement = "reablement_episode" }')
-    assert "costs.reablement_episode.unit = 'reablement_episode'" in message and "mixing units" in message
+    # pointing a component at an item in another unit is refused the same way
+    message = _broken(tmp_path, 'target_price_year = "2024/25"', 'target_price_year = "2024/25"\nuse = { funded_capacity_reablement = "reablement_place_day" }')
+    assert "costs.reablement_place_day.unit = 'reablement_place_day'" in message and "mixing units" in message
 
 
 def test_bad_table_missing_assumption(tmp_path):

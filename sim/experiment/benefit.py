@@ -44,7 +44,6 @@ CATEGORIES = {
     "cost-out": "usually cash-releasing to the council (spot-purchased home care)",
     "cost (funded capacity)": "cash: funded capacity is paid for whether it is used or not",
 }
-CAPACITY_SCOPES = {"funded_capacity_beds": "beds", "funded_capacity_reablement": "reablement", "funded_capacity_home_ward": "home_ward"}
 # Who saves (or pays) each component, and whether the saving is cash: the partners the Better
 # Care Fund pools budgets between. Defaults from the unit-cost reference's cash caveats
 # (docs/benefit.md, "Who saves"); a partnership's own contracts may differ.
@@ -157,6 +156,19 @@ def _nr2r_days_of_the_admitted(p: _Paired, costs: CostTable) -> np.ndarray:
     return (per_s - per_b) * admitted_s * WEEKS_PER_YEAR
 
 
+def _reablement_places_as_episodes(p: _Paired, costs: CostTable) -> np.ndarray:
+    """Funded reablement capacity, in the episodes it delivers a year: Δ funded places × 365 ×
+    the baseline's episodes per funded place-day (its starts ÷ its place-days, replication by
+    replication). The published cost is per case; dividing it by an assumed episode length
+    would not match the model's own episodes and occupancy (docs/benefit.md)."""
+    places = _capacity_delta("reablement")(p, costs)  # Δ funded place-days a year
+    starts_b, _ = p.values("reablement_starts_per_week")
+    funded_b, _ = p.values("capacity_funded", "reablement", finite=False)
+    place_days = np.where(np.isfinite(funded_b), funded_b, 0.0) * DAYS_PER_YEAR
+    per_place_day = np.divide(starts_b * WEEKS_PER_YEAR, place_days, out=np.zeros_like(starts_b), where=place_days > 0)
+    return places * per_place_day
+
+
 COMPONENTS: tuple[_Component, ...] = (
     _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year", _nr2r_days_of_the_admitted),
     _Component("admissions_avoided", "cost avoidance", "admissions/year",
@@ -170,10 +182,10 @@ COMPONENTS: tuple[_Component, ...] = (
                * c.assumption("care_home_stay_years") * DAYS_PER_YEAR / 7),
     _Component("homecare_hours", "cost-out", "homecare hours",
                lambda p, c: -p.delta("homecare_hours_avoided_per_year") * c.assumption("homecare_package_weeks")),
-    *(
-        _Component(name, "cost (funded capacity)", "funded place-days/year", _capacity_delta(scope))
-        for name, scope in CAPACITY_SCOPES.items()
-    ),
+    _Component("funded_capacity_beds", "cost (funded capacity)", "funded place-days/year", _capacity_delta("beds")),
+    _Component("funded_capacity_reablement", "cost (funded capacity)", "funded places as episodes/year",
+               _reablement_places_as_episodes),
+    _Component("funded_capacity_home_ward", "cost (funded capacity)", "funded place-days/year", _capacity_delta("home_ward")),
 )
 
 

@@ -30,9 +30,9 @@ UNITS = (
     "care_home_week",  # a week of a permanent care-home placement
     "homecare_hour",  # a contact hour of commissioned home care
     "funded_bed_day",  # a funded short-term bed for a day, used or not
-    "reablement_place_day",  # a funded reablement place for a day, used or not
+    "reablement_place_day",  # a funded reablement place for a day: informative only (see reablement_episode)
     "virtual_ward_place_day",  # a funded Home Ward (virtual ward) place for a day, used or not
-    "reablement_episode",  # per case: informative only; no component accepts it
+    "reablement_episode",  # per case: funded reablement places are costed as the episodes they deliver
     "visit",  # per contact: informative only; no component accepts it
     "occupied_virtual_ward_day",  # per occupied virtual-ward day: informative only
 )
@@ -48,7 +48,7 @@ COMPONENT_COSTS: dict[str, tuple[str, str]] = {
     "long_term_care": ("care_home_week", "care_home_week"),
     "homecare_hours": ("homecare_hour", "homecare_hour"),
     "funded_capacity_beds": ("funded_bed_day", "funded_bed_day"),
-    "funded_capacity_reablement": ("reablement_place_day", "reablement_place_day"),
+    "funded_capacity_reablement": ("reablement_episode", "reablement_episode"),
     "funded_capacity_home_ward": ("virtual_ward_place_day", "virtual_ward_place_day"),
 }
 REQUIRED_ASSUMPTIONS = ("care_home_stay_years", "homecare_package_weeks")
