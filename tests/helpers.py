@@ -280,6 +280,7 @@ def cost_table(**overrides) -> dict:
         "assumptions": {
             "care_home_stay_years": {"value": 2.0, "unit": "years", "source": "t"},
             "homecare_package_weeks": {"value": 52.0, "unit": "weeks", "source": "t"},
+            "discount_rate": {"value": 0.0, "unit": "per year", "source": "t"},  # undiscounted: round numbers
         },
     }
     data.update(overrides)

@@ -98,6 +98,19 @@ def _pert_quantile(q: float, low: float, mode: float, high: float) -> float:
     return low + (high - low) * stats.beta.ppf(q, a, b)
 
 
+def test_a_care_home_placement_avoided_is_discounted_over_its_stay():
+    """10 placements avoided, a 2-year stay at £700 a week, 3.5% a year: each is worth
+    104.2857 weeks × (1 − 1.035^−2) / (2 ln 1.035) = 104.2857 × 0.966374 weeks."""
+    data = table()
+    data["assumptions"]["discount_rate"]["value"] = 0.035
+    scen = dict(BASE)
+    scen[("permanent_care_admissions_per_year", "total")] = 40.0
+    out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(data)))
+    factor = (1 - 1.035**-2) / (2 * math.log(1.035))
+    assert factor == pytest.approx(0.966374, abs=1e-6)
+    assert out["long_term_care"].central == pytest.approx(10 * 2 * 365 / 7 * factor * 700)
+
+
 def test_fewer_admissions_alone_are_counted_once():
     """Exactly one mechanism: 10 fewer admissions a week, each with the same NR2R days as
     before (100/70 a week per admission). The NR2R days those people would have spent are in

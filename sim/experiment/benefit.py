@@ -145,6 +145,16 @@ def _capacity_delta(scope: str) -> Callable[[_Paired, CostTable], np.ndarray]:
     return volume
 
 
+def care_home_weeks(costs: CostTable) -> float:
+    """The present value, in weeks of care, of one permanent placement: the expected stay
+    (care_home_stay_years) paid weekly and discounted continuously at the discount rate,
+    weeks × (1 − e^(−δT)) / (δT) with δ = ln(1 + rate)."""
+    years, rate = costs.assumption("care_home_stay_years"), costs.assumption("discount_rate")
+    weeks = years * DAYS_PER_YEAR / 7
+    delta = math.log1p(rate)
+    return weeks if delta * years == 0 else weeks * -math.expm1(-delta * years) / (delta * years)
+
+
 def _nr2r_days_of_the_admitted(p: _Paired, costs: CostTable) -> np.ndarray:
     """NR2R bed days saved among the people still admitted: the change in NR2R days per
     admission × the scenario's admissions. The NR2R days of admissions avoided are inside the
@@ -177,9 +187,8 @@ COMPONENTS: tuple[_Component, ...] = (
                lambda p, c: p.delta("readmissions_per_week") * WEEKS_PER_YEAR),
     _Component("short_term_bed_days", "capacity released", "short-term bed days/year",
                lambda p, c: p.delta("beds_occupied") * DAYS_PER_YEAR),
-    _Component("long_term_care", "cost avoidance", "care-home weeks",
-               lambda p, c: p.delta("permanent_care_admissions_per_year")
-               * c.assumption("care_home_stay_years") * DAYS_PER_YEAR / 7),
+    _Component("long_term_care", "cost avoidance", "care-home weeks (present value)",
+               lambda p, c: p.delta("permanent_care_admissions_per_year") * care_home_weeks(c)),
     _Component("homecare_hours", "cost-out", "homecare hours",
                lambda p, c: -p.delta("homecare_hours_avoided_per_year") * c.assumption("homecare_package_weeks")),
     _Component("funded_capacity_beds", "cost (funded capacity)", "funded place-days/year", _capacity_delta("beds")),
@@ -368,7 +377,7 @@ def run_rate(baseline_summary_or_reps: pd.DataFrame, scenario_reps: pd.DataFrame
     def delta(kpi: str, scope: str = "total") -> float:
         return get(scen, kpi, scope, "scenario") - get(base, kpi, scope)
 
-    stay_weeks = costs.assumption("care_home_stay_years") * DAYS_PER_YEAR / 7
+    stay_weeks = care_home_weeks(costs)
     package_weeks = costs.assumption("homecare_package_weeks")
     admissions_year = get(base, "admissions_per_week") * WEEKS_PER_YEAR
     complex_share = sum(get(base, f"pathway_share_{p}") for p in ("p1", "p2", "p3"))

@@ -52,6 +52,9 @@ COMPONENT_COSTS: dict[str, tuple[str, str]] = {
     "funded_capacity_home_ward": ("virtual_ward_place_day", "virtual_ward_place_day"),
 }
 REQUIRED_ASSUMPTIONS = ("care_home_stay_years", "homecare_package_weeks")
+# assumptions a table may leave out, with their defaults: the HM Treasury Green Book's discount
+# rate for costs and benefits over the first 30 years ([GreenBook-2022], Table 8)
+OPTIONAL_ASSUMPTIONS = {"discount_rate": 0.035}
 
 FinancialYear = Annotated[str, StringConstraints(pattern=r"^\d{4}/\d{2}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -148,6 +151,8 @@ class CostTable:
         return cost
 
     def assumption(self, name: str) -> float:
+        if name not in self.file.assumptions and name in OPTIONAL_ASSUMPTIONS:
+            return OPTIONAL_ASSUMPTIONS[name]
         return self.file.assumptions[name].value
 
 
