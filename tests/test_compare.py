@@ -2,6 +2,7 @@
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from helpers import baseline, cost_item, cost_table, modify, toml_text
 from scipy import stats
@@ -64,7 +65,6 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     import sys
     from pathlib import Path
 
-    import pandas as pd
 
     extra = tmp_path / "beds_plus_40.toml"
     baseline_file = Path("scenarios/baseline.toml").resolve()
@@ -108,3 +108,26 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     assert who["central"].sum() == pytest.approx(benefit.loc["net", "central"])
     assert manifest["scenarios"]["beds_plus_40"]["beds"]["sites"]["hub_6"]["beds"] == 62
     assert manifest["costs"]["costs"]["funded_bed_day"]["value"] == 600.0  # the table given is the one recorded
+
+
+def test_people_counters_say_what_they_count_and_keep_their_sign():
+    """Each counter is the change (scenario − baseline) of one people_per_year scope, with a
+    one-sentence definition: fewer people going home from hospital shows as a negative change,
+    never as an "improvement"."""
+    from sim.experiment.compare import PEOPLE, Comparison
+
+    class Fixed(Comparison):
+        def __init__(self):
+            self.scenarios = {"s": None}
+
+        def kpi_deltas(self):
+            rows = [("s", "people_per_year", scope, "people/year", 1000.0, 1000.0 + change, change, change - 5, change + 5, 4)
+                    for (_c, scope, _d), change in zip(PEOPLE, (-10.0, -656.0, 57.0, 0.0, 30.0, -2.0), strict=True)]
+            return pd.DataFrame(rows, columns=["scenario", "kpi", "scope", "unit", "baseline", "scenario_value", "delta",
+                                               "ci95_low", "ci95_high", "replications"])
+
+    people = Fixed().people().set_index("counter")
+    home = people.loc["people_home_from_hospital"]
+    assert home.change == -656 and (home.ci95_low, home.ci95_high) == (-661, -651)
+    assert home.definition.startswith("people discharged from hospital to their own home")
+    assert all(d and d[0].islower() and not d.endswith(".") for d in people["definition"])

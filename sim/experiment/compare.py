@@ -20,15 +20,18 @@ KEYS = ["replication", "kpi", "scope", "unit"]
 
 # People counters (KPI people_per_year, by scope) as the programme states them, with the sign
 # that makes an improvement positive.
+# People a year, each counted once per person in a reporting year: (counter, people_per_year
+# scope, its definition in one sentence). Shown as the change, scenario − baseline, with its sign:
+# a counter's name says what it counts, never whether more is better.
 PEOPLE = (
-    ("fewer_people_admitted", "admitted", -1),
-    # "more people going directly home after hospital instead of a bedded setting": fewer
-    # people discharged to a short-term bed or care home (not more P0/P1 discharges, which
-    # also fall when admissions are avoided)
-    ("more_people_home_instead_of_bedded_care", "bedded_from_hospital", -1),
-    ("more_people_home_after_short_term_bed", "home_after_bed", +1),
-    ("more_people_receiving_reablement", "reablement", +1),
-    ("fewer_permanent_care_admissions", "permanent_care", -1),
+    ("people_admitted", "admitted", "people admitted to hospital as an emergency at least once in the year"),
+    ("people_home_from_hospital", "home_from_hospital",
+     "people discharged from hospital to their own home (pathway 0 or 1) at least once in the year"),
+    ("people_to_bedded_care_from_hospital", "bedded_from_hospital",
+     "people discharged from hospital to a short-term bed or a care home (pathway 2 or 3) at least once in the year"),
+    ("people_home_after_short_term_bed", "home_after_bed", "people who went home (with or without reablement) from a short-term bed"),
+    ("people_starting_reablement", "reablement", "people who started reablement"),
+    ("people_entering_permanent_care", "permanent_care", "people who entered a care home permanently"),
 )
 
 
@@ -56,18 +59,20 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)
 
     def people(self) -> pd.DataFrame:
-        """People per year, each counted once per person, as improvements over the baseline."""
+        """People a year, each counted once per person: the baseline's, the scenario's and the
+        change (scenario − baseline) with its paired 95% CI, and what each counter counts."""
         rows = []
         deltas = self.kpi_deltas()
         counts = deltas[deltas["kpi"] == "people_per_year"].set_index(["scenario", "scope"])
         for name in self.scenarios:
-            for counter, scope, sign in PEOPLE:
+            for counter, scope, definition in PEOPLE:
                 row = counts.loc[(name, scope)]
-                low, high = sorted((sign * row["ci95_low"], sign * row["ci95_high"]))
-                rows.append((name, counter, row["baseline"], row["scenario_value"], sign * row["delta"], low, high, row["replications"]))
+                rows.append((name, counter, definition, row["baseline"], row["scenario_value"], row["delta"] + 0.0,
+                             row["ci95_low"], row["ci95_high"], row["replications"]))
         return pd.DataFrame(
             rows,
-            columns=["scenario", "counter", "baseline", "scenario_value", "improvement", "ci95_low", "ci95_high", "replications"],
+            columns=["scenario", "counter", "definition", "baseline", "scenario_value", "change", "ci95_low", "ci95_high",
+                     "replications"],
         )
 
 

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..experiment.kpis import HEADLINE_KPIS, SUMMARY_BY_SCOPE_KPIS
-from .display import kpi_value, money
+from .display import kpi_value, money, signed
 
 
 def _unit(unit: str) -> str:
@@ -62,10 +62,11 @@ def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> li
             table.add_row(row.kpi, _unit(row.unit), kpi_value(row.baseline, row.unit), kpi_value(row.scenario_value, row.unit),
                           kpi_value(row.delta, row.unit), _interval(row.ci95_low, row.ci95_high, row.unit))
         out.append(table)
-        table = _table(f"{name}: people a year, each counted once (improvement, paired 95% CI)",
-                       [("counter", "left"), ("improvement", "right"), ("95% CI", "right")])
+        table = _table(f"{name}: people a year, each counted once (change against the baseline, paired 95% CI)",
+                       [("people", "left"), ("baseline", "right"), ("change", "right"), ("95% CI", "right")])
         for row in people[people["scenario"] == name].itertuples():
-            table.add_row(row.counter, f"{row.improvement:+,.0f}", f"{row.ci95_low:+,.0f} – {row.ci95_high:+,.0f}")
+            table.add_row(row.definition, f"{row.baseline:,.0f}", signed(row.change),
+                          f"{signed(row.ci95_low)} to {signed(row.ci95_high)}")
         out.append(table)
         table = _table(f"{name}: annual financial benefit (saving positive): central = mean at central unit costs; "
                        "90% interval of the mean (simulation error and unit-cost uncertainty); one year's spread P10–P90",

@@ -32,3 +32,12 @@ def money(value) -> str:
     text = f"{abs(value) / 1e6:,.2f}"
     negative = value < 0 and text.strip("0.,") != ""
     return f"{'−' if negative else ''}£{text}m"
+
+
+def signed(value) -> str:
+    """A count with its sign, a minus sign for negatives, no negative zero: "+383", "−656", "0"."""
+    value = _number(value)
+    if value is None:
+        return "–"
+    rounded = round(value)
+    return "0" if rounded == 0 else f"{'+' if rounded > 0 else '−'}{abs(rounded):,}"

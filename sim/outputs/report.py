@@ -26,7 +26,7 @@ from ..files import staged, write_atomic
 from ..inputs.sources import source_of
 from . import report_charts as rc
 from .display import kpi_value as fmt
-from .display import money
+from .display import money, signed
 
 SECTIONS = (
     ("system", "System"),
@@ -145,7 +145,7 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
     folder = Folder(path, "compare", manifest, names, stats, {base: manifest["baseline"], **manifest["scenarios"]},
                     deltas=deltas)
     if (path / "people.csv").is_file():
-        folder.people = _csv(path / "people.csv", {"scenario", "counter", "improvement", "ci95_low", "ci95_high"})
+        folder.people = _csv(path / "people.csv", {"scenario", "counter", "definition", "baseline", "change", "ci95_low", "ci95_high"})
     if (path / "benefit.csv").is_file():
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
                                                      "high", "year_p10", "year_p90"})
@@ -437,10 +437,12 @@ def _finance(folder: Folder, charts: Charts) -> str:
         if folder.people is not None:
             people = folder.people[folder.people["scenario"] == name]
             if len(people):
-                out.append(f"<h3>{html.escape(name)}: people a year (improvement, paired 95% CI)</h3>")
-                out.append(_table(["counter", "improvement", "95% CI"],
-                                  [[r.counter.replace("_", " "), f"{r.improvement:+,.0f}",
-                                    f"{r.ci95_low:+,.0f} – {r.ci95_high:+,.0f}"] for r in people.itertuples()]))
+                out.append(f"<h3>{html.escape(name)}: people a year, each counted once (change against the baseline, "
+                           "paired 95% CI)</h3>")
+                out.append(_table(["people", "baseline", "change", "95% CI"],
+                                  [[r.definition, f"{r.baseline:,.0f}", signed(r.change),
+                                    f"{signed(r.ci95_low)} to {signed(r.ci95_high)}"] for r in people.itertuples()],
+                                  numeric_from=1))
     costs = (folder.manifest.get("costs") or {}).get("costs") or {}
     if costs:
         year = (folder.manifest.get("costs") or {}).get("target_price_year", "")

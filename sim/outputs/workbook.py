@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .display import signed
+
 MONEY = "£#,##0;−£#,##0;£0"
 NUMBER = "#,##0.0;−#,##0.0;0"
 # columns written in £ (every money column of the compare tables)
@@ -31,7 +33,7 @@ def answer(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
         people = tables.get("people")
         helped = "" if people is None else "; ".join(
-            f"{r.counter.replace('_', ' ')} {r.improvement:+,.0f} a year"
+            f"{r.definition}: {signed(r.change)} a year"
             for r in people[people["scenario"] == scenario].itertuples())
         rows.append({
             "scenario": scenario,
