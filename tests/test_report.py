@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.outputs.display import money
+from sim.outputs.display import kpi_difference, money
 from sim.outputs.report import SECTIONS, charts_dir, fmt, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,8 +136,12 @@ def test_compare_report_has_every_section_and_embedded_charts(folders, compare_r
     deltas = pd.read_csv(folders["compare"] / "kpi_deltas.csv")
     row = deltas[(deltas["kpi"] == "p1_wait_days") & (deltas["scope"] == "total")].iloc[0]
     cells = page.rows[("p1_wait_days", "total")]
-    assert cells[-1].startswith(fmt(row["delta"], "days") + " [")
+    assert cells[-1].startswith(kpi_difference(row["delta"], "days") + " [")  # signed, with a minus sign
     assert cells[2].startswith(fmt(row["baseline"], "days") + " [")
+    # the first screen answers: the first heading is the answer, with the net benefit and its interval
+    assert titles[0].startswith("The answer:")
+    benefit = pd.read_csv(folders["compare"] / "benefit.csv").set_index("component").loc["net"]
+    assert f"Net benefit <strong>{money(benefit['central'])} a year</strong> (90% interval {money(benefit['low'])}" in text
 
 
 def test_run_report_numbers_equal_summary(folders):
@@ -244,3 +248,9 @@ def test_report_in_headless_chromium(compare_report):
     finally:
         driver.quit()
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_differences_are_signed_with_percentage_points_for_shares():
+    assert kpi_difference(0.013, "proportion") == "+1.3 pp" and kpi_difference(-0.0004, "proportion") == "0.0 pp"
+    assert kpi_difference(-3.456, "days") == "−3.5" and kpi_difference(-0.04, "days") == "0.0"
+    assert kpi_difference(-2500.2, "beds") == "−2,500" and kpi_difference(float("nan"), "days") == "–"

@@ -80,6 +80,26 @@ KPIS: tuple[KPI, ...] = (
     KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
 )
 KPI_BY_ID = {k.id: k for k in KPIS}
+# Names people read (reports, the answer); the id stays the column key
+KPI_NAMES = {
+    "nr2r_los_days": "time in hospital after no longer needing to be there (complex discharges)",
+    "bed_los_days": "short-term bed length of stay",
+    "bed_home_proportion": "short-term bed discharges going home",
+    "admissions_per_week": "emergency admissions a week",
+    "admissions_avoided_per_week": "admissions avoided a week (Home Ward, front-door assessment, step-up)",
+    "reablement_starts_per_week": "reablement starts a week",
+    "reablement_effectiveness_hours": "homecare hours a week removed per reablement episode",
+    "p1_wait_days": "wait for reablement from hospital",
+    "p2_wait_days": "wait for a short-term bed from hospital",
+    "p3_wait_days": "wait for a care home from hospital",
+    "delayed_bed_days_per_week": "acute bed days lost to delayed discharge a week",
+    "bed_occupancy": "short-term bed occupancy",
+    "permanent_care_admissions_per_year": "permanent care-home admissions a year",
+    "pathway_share_p0": "discharges home without support (P0)",
+    "pathway_share_p1": "discharges home with reablement (P1)",
+    "pathway_share_p2": "discharges to a short-term bed (P2)",
+    "pathway_share_p3": "discharges to a care home (P3)",
+}
 KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
 
 # Which KPIs each view shows (scope "total" unless said), declared here once for every front end.

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..experiment.kpis import HEADLINE_KPIS, SUMMARY_BY_SCOPE_KPIS
-from .display import kpi_value, money, signed
+from .display import kpi_difference, kpi_value, money, signed
 
 
 def _unit(unit: str) -> str:
@@ -60,7 +60,8 @@ def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> li
         rows = deltas[(deltas["scenario"] == name) & (deltas["scope"] == "total") & deltas["kpi"].isin(HEADLINE_KPIS)]
         for row in rows.itertuples():
             table.add_row(row.kpi, _unit(row.unit), kpi_value(row.baseline, row.unit), kpi_value(row.scenario_value, row.unit),
-                          kpi_value(row.delta, row.unit), _interval(row.ci95_low, row.ci95_high, row.unit))
+                          kpi_difference(row.delta, row.unit),
+                          f"{kpi_difference(row.ci95_low, row.unit)} to {kpi_difference(row.ci95_high, row.unit)}")
         out.append(table)
         table = _table(f"{name}: people a year, each counted once (change against the baseline, paired 95% CI)",
                        [("people", "left"), ("baseline", "right"), ("change", "right"), ("95% CI", "right")])

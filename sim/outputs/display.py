@@ -23,6 +23,22 @@ def kpi_value(value, unit: str) -> str:
     return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def kpi_difference(value, unit: str) -> str:
+    """A difference of two KPI values: shares in percentage points ("+1.3 pp"), others in their
+    unit; always signed, a minus sign for negatives, no negative zero; "–" when undefined."""
+    value = _number(value)
+    if value is None:
+        return "–"
+    if unit == "proportion":
+        value, suffix, digits = 100 * value, " pp", 1
+    else:
+        suffix, digits = "", (1 if abs(value) < 1000 else 0)
+    text = f"{abs(value):,.{digits}f}"
+    if text.strip("0.,") == "":
+        return f"0{suffix}" if digits == 0 else f"{0:.{digits}f}{suffix}"
+    return f"{'+' if value > 0 else '−'}{text}{suffix}"
+
+
 def money(value) -> str:
     """Pounds a year as £m with two decimals, the sign before the £ ("−£1.22m", a minus sign, not a
     hyphen), no negative zero; "–" when undefined."""

@@ -20,13 +20,13 @@ import pandas as pd
 from matplotlib import rc_context
 
 from ..errors import InputError
-from ..experiment.kpis import FAN_KPIS, KPI_BY_ID, PROGRAMME_KPIS, WEEKLY_KPIS
+from ..experiment.kpis import FAN_KPIS, KPI_BY_ID, KPI_NAMES, PROGRAMME_KPIS, WEEKLY_KPIS
 from ..experiment.stats import summarise
 from ..files import staged, write_atomic
 from ..inputs.sources import source_of
 from . import report_charts as rc
+from .display import kpi_difference, money, signed
 from .display import kpi_value as fmt
-from .display import money, signed
 
 SECTIONS = (
     ("system", "System"),
@@ -186,7 +186,61 @@ class Charts:
 
 
 def _label(kpi: str) -> str:
-    return kpi.replace("_", " ")
+    return KPI_NAMES.get(kpi, kpi.replace("_", " "))
+
+
+# the flow changes the answer states, in this order
+ANSWER_KPIS = ("nr2r_los_days", "p1_wait_days", "p2_wait_days", "bed_los_days", "admissions_per_week",
+               "permanent_care_admissions_per_year")
+
+
+def _answer(folder: Folder) -> str:
+    """The compare report's first screen: per scenario the net benefit with its interval and what
+    it means, the largest drivers, the people, and the flow changes in words with units."""
+    if folder.kind != "compare" or folder.benefit is None:
+        return ""
+    out = []
+    for name in folder.series[1:]:
+        rows = folder.benefit[folder.benefit["scenario"] == name]
+        net = rows[rows["component"] == "net"]
+        if net.empty:
+            continue
+        n = net.iloc[0]
+        parts = rows[(rows["component"] != "net") & (rows["in_net"].astype(str).str.lower() == "true")]
+        drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
+        text = [f"<h2>The answer: {html.escape(name)} against {html.escape(folder.series[0])}</h2>",
+                f'<p class="big">Net benefit <strong>{money(n["central"])} a year</strong> (90% interval {money(n["low"])} '
+                f'to {money(n["high"])}).</p>',
+                "<p>The interval holds the simulation's error and the uncertainty of the unit costs; one simulated year "
+                f"ranges {money(n['year_p10'])} to {money(n['year_p90'])} (10th to 90th percentile). Largest drivers: "
+                + ", ".join(f"{html.escape(_component(r.component))} {money(r.central)}" for r in drivers.itertuples()) + ".</p>"]
+        if folder.people is not None:
+            people = folder.people[folder.people["scenario"] == name]
+            if len(people):
+                text.append("<p>People a year: " + "; ".join(
+                    f"{html.escape(r.definition)}: {signed(r.change)}" for r in people.itertuples()) + ".</p>")
+        changes = []
+        for kpi in ANSWER_KPIS:
+            found = folder.deltas[(folder.deltas["scenario"] == name) & (folder.deltas["kpi"] == kpi)
+                                  & (folder.deltas["scope"] == "total")]
+            if found.empty:
+                continue
+            r = found.iloc[0]
+            unit = KPI_BY_ID[kpi].unit
+            clear = not (r["ci95_low"] <= 0 <= r["ci95_high"])
+            changes.append(f"<li>{html.escape(_label(kpi))}: {fmt(r['baseline'], unit)} → {fmt(r['scenario_value'], unit)} "
+                           f"{html.escape('' if unit == 'proportion' else unit)} ({kpi_difference(r['delta'], unit)}"
+                           f"{'' if clear else ', not distinguishable from no change'})</li>")
+        if changes:
+            text.append("<p>Flow, baseline → scenario (paired 95% confidence):</p><ul>" + "".join(changes) + "</ul>")
+        out.append('<div class="answer">' + "\n".join(text) + "</div>")
+    return "\n".join(out)
+
+
+def _component(component: str) -> str:
+    return {"acute_nr2r_bed_days": "acute bed days after no reason to reside", "long_term_care": "care-home placements",
+            "homecare_hours": "homecare hours", "short_term_bed_days": "short-term bed days",
+            "admissions_avoided": "admissions avoided"}.get(component, component.replace("_", " "))
 
 
 def _bar_alt(folder: Folder, kpi: str, scopes: list[tuple[str, str]], what: str) -> str:
@@ -247,7 +301,8 @@ def _with_ci(frame: pd.DataFrame, by: str, name: str, kpi: str, scope: str, valu
     if found.empty:
         return "–"
     r = found.iloc[0]
-    return f"{fmt(r[value], unit)} [{fmt(r['ci95_low'], unit)} – {fmt(r['ci95_high'], unit)}]"
+    shown = kpi_difference if value == "delta" else fmt
+    return f"{shown(r[value], unit)} [{shown(r['ci95_low'], unit)} to {shown(r['ci95_high'], unit)}]"
 
 
 def kpi_table(folder: Folder, pairs: list[tuple[str, str]]) -> str:
@@ -578,6 +633,8 @@ def _sources(folder: Folder) -> dict[str, dict[str, str]]:
 
 
 CSS = """
+.answer{border:2px solid #0072B2;border-radius:6px;padding:.2rem 1.2rem .6rem;margin:1rem 0;background:#f4f9fd}
+.answer h2{border:none;margin-top:.6rem}.answer .big{font-size:1.35rem;margin:.4rem 0}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:1100px;margin:0 auto;
 padding:1rem 1.5rem;color:#1a1a1a;line-height:1.45}
 h1{font-size:1.7rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;margin-top:2.2rem}
@@ -615,7 +672,7 @@ def render(folder: Folder) -> tuple[str, list[Chart]]:
                          for sid, name in SECTIONS)
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{html.escape(title)}</title>\n'
-            f"<style>{CSS}</style>\n</head>\n<body>\n<header><h1>{html.escape(title)}</h1>\n<p>{intro}</p>\n{banner}\n"
+            f"<style>{CSS}</style>\n</head>\n<body>\n<header><h1>{html.escape(title)}</h1>\n<p>{intro}</p>\n{_answer(folder)}\n{banner}\n"
             f'<nav aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav></header>\n<main>\n{sections}\n</main>\n'
             f"<footer><p>Made by <code>icsim report</code> from {html.escape(str(folder.path))} "
             f"(icsim {html.escape(str(m.get('icsim_version', '?')))}, commit {html.escape(str(m.get('git_commit', '?')))})."
