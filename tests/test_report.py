@@ -254,3 +254,17 @@ def test_differences_are_signed_with_percentage_points_for_shares():
     assert kpi_difference(0.013, "proportion") == "+1.3 pp" and kpi_difference(-0.0004, "proportion") == "0.0 pp"
     assert kpi_difference(-3.456, "days") == "−3.5" and kpi_difference(-0.04, "days") == "0.0"
     assert kpi_difference(-2500.2, "beds") == "−2,500" and kpi_difference(float("nan"), "days") == "–"
+
+
+def test_a_full_site_is_warned_about_even_when_the_total_is_not():
+    """Short-term beds at 90% in total but one site at 98.8%, and one reablement team at 97.5%:
+    both are named (the total alone said "none")."""
+    from sim.outputs.report import Folder, warnings
+
+    stats = pd.DataFrame([("b", "bed_occupancy", "total", 0.90), ("b", "bed_occupancy", "hub_1", 0.988),
+                          ("b", "bed_occupancy", "hub_2", 0.80), ("b", "reablement_occupancy", "total", 0.93),
+                          ("b", "reablement_occupancy", "Team 'A'", 0.975)],
+                         columns=["series", "kpi", "scope", "mean"])
+    run = {"warmup_days": 1000, "replications": 20, "years": 1}
+    found = warnings(Folder(Path("f"), "run", {"replications": 20, "years": 1}, ["b"], stats, {"b": {"run": run}}))
+    assert [w.split(" occupancy")[0] for w in found] == ["b: short-term beds at hub_1", "b: reablement at Team 'A'"]

@@ -344,7 +344,7 @@ _RUN_RATE_NOTE = (
     "Run rate: mean KPI change × baseline annual volume × unit value, as if the KPI were sustained; "
     "it holds volumes at baseline, ignores knock-on effects between KPIs (e.g. a shorter NR2R LOS also "
     "shortens queues), counts capacity released as money and carries no funded-capacity cost, so it "
-    "differs from the flow-based benefit()."
+    "differs from the flow-based benefit."
 )
 
 

@@ -62,6 +62,7 @@ class Folder:
     benefit: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     who_saves: pd.DataFrame | None = None
+    run_rate: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -149,6 +150,9 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
     if (path / "benefit.csv").is_file():
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
                                                      "high", "year_p10", "year_p90"})
+    if (path / "run_rate.csv").is_file():
+        folder.run_rate = _csv(path / "run_rate.csv", {"scenario", "item", "kpi", "kpi_delta", "annual_volume", "low", "central",
+                                                      "high", "note"})
     if (path / "who_saves.csv").is_file():
         folder.who_saves = _csv(path / "who_saves.csv", {"scenario", "payer_name", "components", "low", "central", "high"})
     if (path / "sensitivity.csv").is_file():
@@ -482,6 +486,19 @@ def _finance(folder: Folder, charts: Charts) -> str:
                 out.append(_table(["payer", "components", "central", "90% interval"],
                                   [[r.payer_name, r.components.replace("_", " "), money(r.central),
                                     f"{money(r.low)} to {money(r.high)}"] for r in who.itertuples()], numeric_from=2))
+        if folder.run_rate is not None:
+            rate = folder.run_rate[folder.run_rate["scenario"] == name]
+            total = rate[rate["item"] == "total"]
+            if len(total):
+                out.append(f"<h3>{html.escape(name)}: the run-rate view, beside the flow view</h3>")
+                out.append(f"<p>{html.escape(str(total['note'].iloc[0]))} Run-rate total {money(total['central'].iloc[0])} a "
+                           f"year (unit costs low to high: {money(total['low'].iloc[0])} to {money(total['high'].iloc[0])}), "
+                           f"against the flow-based net {money(net['central'].iloc[0]) if len(net) else '–'}.</p>")
+                items = rate[rate["item"] != "total"]
+                out.append(_table(["item", "KPI", "KPI change", "annual volume", "central", "low", "high"],
+                                  [[r.item.replace("_", " "), _label(r.kpi), kpi_difference(r.kpi_delta, KPI_BY_ID[r.kpi].unit),
+                                    f"{r.annual_volume:,.0f}", money(r.central), money(r.low), money(r.high)]
+                                   for r in items.itertuples()], numeric_from=2))
         if folder.sensitivity is not None and len(net):
             one_way = folder.sensitivity[folder.sensitivity["scenario"] == name]
             if (one_way["swing"] > 0).any():
@@ -501,12 +518,16 @@ def _finance(folder: Folder, charts: Charts) -> str:
     costs = (folder.manifest.get("costs") or {}).get("costs") or {}
     if costs:
         year = (folder.manifest.get("costs") or {}).get("target_price_year", "")
-        out.append(f"<h3>Unit costs used (inflated to {html.escape(str(year))})</h3>")
-        out.append(_table(["item", "unit", "low", "central", "high", "price year", "source"],
-                          [[k, str(c.get("unit", "")), f"£{c.get('low', float('nan')):,.2f}",
+        out.append(f"<h3>Unit costs used (each at its own price year; the benefit inflates them to {html.escape(str(year))})</h3>")
+        # the sources are paragraphs: below the table, so the figures' columns keep their width
+        out.append(_table(["item", "unit", "low", "central", "high", "price year"],
+                          [[k.replace("_", " "), str(c.get("unit", "")).replace("_", " "), f"£{c.get('low', float('nan')):,.2f}",
                             f"£{c.get('value', float('nan')):,.2f}", f"£{c.get('high', float('nan')):,.2f}",
-                            str(c.get("price_year", "")), str(c.get("source", ""))] for k, c in costs.items()],
+                            str(c.get("price_year", ""))] for k, c in costs.items()],
                           numeric_from=2))
+        out.append("<p>Sources:</p><ul>" + "".join(f"<li><strong>{html.escape(k.replace('_', ' '))}</strong>: "
+                                                     f"{html.escape(str(c.get('source', '')))}</li>" for k, c in costs.items())
+                   + "</ul>")
         out.append(f"<p>Cost table: <code>{html.escape(str(folder.manifest.get('costs_file', '')))}</code>.</p>")
     return "\n".join(out)
 
@@ -566,9 +587,13 @@ def warnings(folder: Folder) -> list[str]:
     found = []
     for series in folder.series:
         for kpi, service in (("bed_occupancy", "short-term beds"), ("reablement_occupancy", "reablement")):
-            value = folder.value(kpi, "total", series)
-            if math.isfinite(value) and value >= OCCUPANCY_WARNING:
-                found.append(f"{series}: {service} occupancy averages {fmt(value, 'proportion')} (≥ "
+            # the total and every site or team: one full site is a queue even when the total is not
+            rows = folder.stats[(folder.stats["series"] == series) & (folder.stats["kpi"] == kpi)]
+            full = [(scope, float(mean)) for scope, mean in zip(rows["scope"], rows["mean"], strict=True)
+                    if math.isfinite(mean) and mean >= OCCUPANCY_WARNING]
+            for scope, value in sorted(full, key=lambda item: item[0] != "total"):
+                where = service if scope == "total" else f"{service} at {scope}"
+                found.append(f"{series}: {where} occupancy averages {fmt(value, 'proportion')} (≥ "
                              f"{OCCUPANCY_WARNING:.0%}): queues may be growing, so means depend on the run length.")
     run = folder.run_settings
     los = folder.value("bed_los_days", "total")
