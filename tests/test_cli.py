@@ -28,6 +28,7 @@ from sim.experiment.kpis import KPI_IDS
 from sim.experiment.runner import run
 from sim.inputs.loading import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.outputs.display import money
 
 REPO = Path(__file__).resolve().parents[1]
 ICSIM = Path(sys.executable).parent / "icsim"
@@ -315,3 +316,16 @@ def test_python_m_sim_and_library_names_work_from_any_folder(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert_one_error_line(done, "no_such_scenario", "baseline", "homefirst")
     assert not (tmp_path / "x").exists()
+
+
+def test_compare_ends_with_the_answer(tmp_path):
+    """What a terminal shows after a compare is the answer: the net benefit with its 90% interval
+    is the last panel, after the tables, followed only by the one-line summary."""
+    proc, _ = icsim("compare", "scenarios/baseline.toml", "scenarios/homefirst.toml", "-n", "2", "--years", "0.25",
+                    "--out", str(tmp_path / "c"))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert text.index("the answer") > text.index("annual financial benefit")
+    net = pd.read_csv(tmp_path / "c" / "benefit.csv").set_index("component").loc["net"]
+    answer = re.sub(r"[│╭╮╰╯─\s]+", " ", text[text.index("the answer"):])  # the panel, unwrapped
+    assert "net benefit" in answer and "90% interval" in answer and money(net["central"]) in answer

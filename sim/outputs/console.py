@@ -48,8 +48,26 @@ def summary_table(name: str, summary: pd.DataFrame) -> Table:
     return table
 
 
-def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> list[Table]:
-    """Per scenario: headline KPI differences, people a year, and the annual benefit range."""
+def answer_panel(tables: dict[str, pd.DataFrame], baseline_name: str) -> Panel:
+    """The answer, last on the screen so it is what a terminal shows: per scenario the net
+    benefit with its 90% interval, the largest drivers and the people changes."""
+    lines = []
+    for name, own in tables["benefit"].groupby("scenario", sort=False):
+        net = own[own["component"] == "net"].iloc[0]
+        parts = own[(own["component"] != "net") & own["in_net"].astype(bool)]
+        drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
+        lines.append(f"[bold]{name}[/bold] against {baseline_name}: net benefit [bold]{money(net['central'])} a year[/bold] "
+                     f"(90% interval {money(net['low'])} to {money(net['high'])}: simulation error and unit-cost uncertainty; "
+                     f"one simulated year {money(net['year_p10'])} to {money(net['year_p90'])})")
+        lines.append("  largest: " + ", ".join(f"{r.component.replace('_', ' ')} {money(r.central)}" for r in drivers.itertuples()))
+        people = tables["people"][tables["people"]["scenario"] == name]
+        lines.append("  people a year: " + "; ".join(f"{r.counter.replace('_', ' ')} {signed(r.change)}" for r in people.itertuples()))
+    return Panel("\n".join(lines), title="the answer", title_align="left")
+
+
+def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> list[Table | Panel]:
+    """Per scenario: headline KPI differences, people a year and the annual benefit; then the
+    answer (last, so a terminal shows it)."""
     deltas, people, benefits = tables["kpi_deltas"], tables["people"], tables["benefit"]
     out = []
     for name in deltas["scenario"].unique():
@@ -77,6 +95,7 @@ def comparison_tables(tables: dict[str, pd.DataFrame], baseline_name: str) -> li
             table.add_row(row.component, str(row.category), money(row.central), f"{money(row.low)} – {money(row.high)}",
                           f"{money(row.year_p10)} – {money(row.year_p90)}")
         out.append(table)
+    out.append(answer_panel(tables, baseline_name))
     return out
 
 
