@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit_tables, run_rate, sensitivity
+from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit_over_years, benefit_tables, run_rate, sensitivity
 from .experiment.compare import Comparison
 from .experiment.compare import compare as compare_replications
 from .experiment.plan import parse_target
@@ -268,12 +268,14 @@ def compare(
     if on_start:
         on_start(base.run.replications * (1 + len(others)), 0)
     result = compare_replications(base, others, workers=workers, on_replication=on_replication)
-    benefits, payers, run_rates, sensitivities = [], [], [], []
+    benefits, payers, run_rates, sensitivities, by_years = [], [], [], [], []
     for name, scenario_result in result.scenarios.items():
         pair = result.baseline.replications, scenario_result.replications
         by_component, by_payer = benefit_tables(*pair, cost_table, result.baseline.seed)
+        by_year = benefit_over_years(result.baseline.yearly_replications, scenario_result.yearly_replications, cost_table,
+                                     result.baseline.seed, others[name].finance.realisation)
         for frame, rows in ((by_component, benefits), (by_payer, payers), (run_rate(*pair, cost_table), run_rates),
-                            (sensitivity(*pair, cost_table), sensitivities)):
+                            (sensitivity(*pair, cost_table), sensitivities), (by_year, by_years)):
             frame.insert(0, "scenario", name)
             rows.append(frame)
     tables = {
@@ -281,6 +283,7 @@ def compare(
         "people": result.people(),
         "benefit": pd.concat(benefits, ignore_index=True),
         "who_saves": pd.concat(payers, ignore_index=True),
+        "benefit_by_year": pd.concat(by_years, ignore_index=True),
         "run_rate": pd.concat(run_rates, ignore_index=True),
         "sensitivity": pd.concat(sensitivities, ignore_index=True),
         "replications": pd.concat(

@@ -14,7 +14,7 @@ from helpers import cost_table as table
 from scipy import stats
 
 from sim.errors import InputError
-from sim.experiment.benefit import benefit, benefit_tables, run_rate, sensitivity
+from sim.experiment.benefit import benefit, benefit_over_years, benefit_tables, run_rate, sensitivity
 from sim.inputs.costs import DEFAULT_COSTS_PATH, costs_from_dict, load_costs
 
 NAN = math.nan
@@ -439,3 +439,22 @@ def test_who_saves_sums_to_the_net():
     net = by_component.set_index("component").loc["net", "central"]
     assert payers["central"].sum() == pytest.approx(net)
     assert set(by_component["payer"].iloc[:-1]) <= set(payers.index) | {"bcf_pool", "nhs_commissioner", "nhs_community"}
+
+
+def test_benefit_over_the_years_is_realised_and_discounted():
+    """Two reporting years saving 365 and 730 NR2R bed days at exactly £100, half of it realised
+    (profile [0.5]: the last share holds) and 3.5% a year: the NPV is
+    0.5 × 36,500 + 0.5 × 73,000 / 1.035 = 53,515.70, with no uncertainty left."""
+    data = table()
+    data["costs"]["acute_nctr_bed_day"] = item(100.0, 100.0, 100.0)
+    data["assumptions"]["discount_rate"]["value"] = 0.035
+    scen1, scen2 = dict(BASE), dict(BASE)
+    scen1[("delayed_bed_days_per_week", "total")] = 93.0
+    scen2[("delayed_bed_days_per_week", "total")] = 86.0
+    base = pd.concat([reps(BASE, 3).assign(year=1), reps(BASE, 3).assign(year=2)])
+    scen = pd.concat([reps(scen1, 3).assign(year=1), reps(scen2, 3).assign(year=2)])
+    out = benefit_over_years(base, scen, costs_from_dict(data), seed=1, realisation=[0.5]).set_index("year")
+    assert list(out.index) == ["1", "2", "npv"]
+    assert out.loc["2", "discount_factor"] == pytest.approx(1 / 1.035) and out.loc["2", "realisation"] == 0.5
+    assert out.loc["npv", "central"] == pytest.approx(0.5 * 36_500 + 0.5 * 73_000 / 1.035)
+    assert out.loc["npv", "low"] == pytest.approx(out.loc["npv", "central"]) == pytest.approx(out.loc["npv", "high"])

@@ -99,8 +99,11 @@ def test_compare_command_writes_the_folder_and_charges_capacity_nobody_needs(tmp
     assert "year_p10" in benefit.columns and "90%" in manifest["benefit_columns"]["low"]
     # the finance workbook holds the same numbers as the CSVs, formatted in £
     book = openpyxl.load_workbook(out / "benefit.xlsx")
-    assert book.sheetnames == ["Answer", "Benefit", "Who saves", "People", "KPI differences", "Sensitivity", "Unit costs",
-                               "Assumptions"]
+    assert book.sheetnames == ["Answer", "Benefit", "Who saves", "By year", "People", "KPI differences", "Sensitivity",
+                               "Unit costs", "Assumptions"]
+    by_year = pd.read_csv(out / "benefit_by_year.csv")
+    assert list(by_year["year"].astype(str)) == ["2025", "npv"]  # half a year from 2025-04-01: one reporting year
+    assert by_year["central"].iloc[0] == pytest.approx(by_year["central"].iloc[1])
     answer = {cell.value: k for k, cell in enumerate(book["Answer"][1])}
     net_cell = book["Answer"].cell(row=2, column=answer["net benefit, central"] + 1)
     assert net_cell.value == pytest.approx(benefit.loc["net", "central"]) and "£" in net_cell.number_format

@@ -216,49 +216,91 @@ def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, cos
     the net: short_term_bed_days does not when short-term beds are funded (finite capacity),
     because their cost is then counted once, in funded_capacity_beds.
     """
-    paired = _Paired(baseline_reps, scenario_reps)
-    n = len(paired.replications)
-    if n == 0:
-        raise InputError("replications: none; expected at least one replication")
-    beds_b, beds_s = paired.values("capacity_funded", "beds", finite=False)
-    beds_funded = bool(np.all(np.isfinite(beds_b)) and np.all(np.isfinite(beds_s)))
-
-    volumes = np.column_stack([comp.volume(paired, costs) for comp in COMPONENTS])  # replication × component
-    cost_items = [costs.unit_cost(comp.name) for comp in COMPONENTS]
-    in_net = np.array([not (comp.name == "short_term_bed_days" and beds_funded) for comp in COMPONENTS])
-    central_cost = np.array([cost.central for cost in cost_items])
-    mean_volume = _mean_draws(volumes, seed)  # draws × component
-    unit_cost = _cost_draws(cost_items, seed)  # draws × component
-    draws = -mean_volume * unit_cost
-    per_year = -volumes * central_cost  # replication × component, at central costs
+    b = _Benefit(baseline_reps, scenario_reps, costs, seed)
     rows = []
-    for k, (comp, cost) in enumerate(zip(COMPONENTS, cost_items, strict=True)):
+    for k, (comp, cost) in enumerate(zip(COMPONENTS, b.cost_items, strict=True)):
         payer, cash = PAYER_OF[comp.name]
         rows.append({
-            "component": comp.name, "category": comp.category, "payer": payer, "cash_releasing": cash, "in_net": bool(in_net[k]),
-            **_summary(draws[:, k], per_year[:, k]),
+            "component": comp.name, "category": comp.category, "payer": payer, "cash_releasing": cash, "in_net": bool(b.in_net[k]),
+            **_summary(b.draws[:, k], b.per_year[:, k]),
             "unit_cost_low": cost.low, "unit_cost_central": cost.central, "unit_cost_high": cost.high,
             "cost_unit": cost.unit, "price_year": costs.price_year,
-            "volume_change_central": float(volumes[:, k].mean()) + 0.0, "volume_unit": comp.volume_unit,
-            "replications": n,
+            "volume_change_central": float(b.volumes[:, k].mean()) + 0.0, "volume_unit": comp.volume_unit,
+            "replications": b.n,
         })
     rows.append({
         "component": "net", "category": "net", "payer": "", "cash_releasing": "", "in_net": True,
-        **_summary(draws[:, in_net].sum(axis=1), per_year[:, in_net].sum(axis=1)),
+        **_summary(b.net_draws, b.per_year[:, b.in_net].sum(axis=1)),
         "unit_cost_low": math.nan, "unit_cost_central": math.nan, "unit_cost_high": math.nan,
         "cost_unit": "", "price_year": costs.price_year, "volume_change_central": math.nan, "volume_unit": "",
-        "replications": n,
+        "replications": b.n,
     })
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame.attrs["range_method"] = RANGE_METHOD
     payers = []
     for payer, name in PAYERS.items():
-        mine = np.array([PAYER_OF[comp.name][0] == payer for comp in COMPONENTS]) & in_net
+        mine = np.array([PAYER_OF[comp.name][0] == payer for comp in COMPONENTS]) & b.in_net
         if mine.any():
             payers.append({"payer": payer, "payer_name": name,
                            "components": ", ".join(comp.name for comp, m in zip(COMPONENTS, mine, strict=True) if m),
-                           **_summary(draws[:, mine].sum(axis=1), per_year[:, mine].sum(axis=1))})
+                           **_summary(b.draws[:, mine].sum(axis=1), b.per_year[:, mine].sum(axis=1))})
     return frame, pd.DataFrame(payers, columns=PAYER_COLUMNS)
+
+
+class _Benefit:
+    """The Monte Carlo of one comparison: per component the replications' annual volumes, the
+    draws of the mean annual benefit and the benefit of each replication at central costs."""
+
+    def __init__(self, baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable, seed: int):
+        paired = _Paired(baseline_reps, scenario_reps)
+        self.n = len(paired.replications)
+        if self.n == 0:
+            raise InputError("replications: none; expected at least one replication")
+        beds_b, beds_s = paired.values("capacity_funded", "beds", finite=False)
+        beds_funded = bool(np.all(np.isfinite(beds_b)) and np.all(np.isfinite(beds_s)))
+        self.volumes = np.column_stack([comp.volume(paired, costs) for comp in COMPONENTS])  # replication × component
+        self.cost_items = [costs.unit_cost(comp.name) for comp in COMPONENTS]
+        self.in_net = np.array([not (comp.name == "short_term_bed_days" and beds_funded) for comp in COMPONENTS])
+        central_cost = np.array([cost.central for cost in self.cost_items])
+        self.draws = -_mean_draws(self.volumes, seed) * _cost_draws(self.cost_items, seed)  # draw × component
+        self.per_year = -self.volumes * central_cost  # replication × component, at central costs
+
+    @property
+    def net_draws(self) -> np.ndarray:
+        return self.draws[:, self.in_net].sum(axis=1)
+
+
+YEAR_COLUMNS = ["year", "realisation", "discount_factor", "central", "low", "high", "present_value_central"]
+
+
+def benefit_over_years(baseline_yearly: pd.DataFrame, scenario_yearly: pd.DataFrame, costs: CostTable, seed: int,
+                       realisation: list[float] | tuple[float, ...] = ()) -> pd.DataFrame:
+    """The net benefit of each reporting year (mean annual benefit of that year, 90% interval),
+    the share realised that year (the scenario's realisation profile: its last value holds for
+    later years; none = all), the discount factor (1 + rate)^−k for the k-th year (the first
+    undiscounted) and the present value; a last row "npv" sums the realised, discounted years,
+    with a 90% interval from the same Monte Carlo (the years share the unit-cost draws and the
+    replication weights, so their uncertainties add up as they should)."""
+    rate = costs.assumption("discount_rate")
+    years = sorted(int(y) for y in baseline_yearly["year"].unique())
+    rows, npv = [], 0.0
+    for k, year in enumerate(years):
+        base = baseline_yearly[baseline_yearly["year"] == year].drop(columns="year")
+        scen = scenario_yearly[scenario_yearly["year"] == year].drop(columns="year")
+        b = _Benefit(base, scen, costs, seed)
+        share = float(realisation[min(k, len(realisation) - 1)]) if len(realisation) else 1.0
+        factor = (1 + rate) ** -k
+        summary = _summary(b.net_draws, b.per_year[:, b.in_net].sum(axis=1))
+        npv = npv + share * factor * b.net_draws
+        rows.append({"year": str(year), "realisation": share, "discount_factor": factor, "central": summary["central"],
+                     "low": summary["low"], "high": summary["high"],
+                     "present_value_central": share * factor * summary["central"] + 0.0})
+    central = sum(r["present_value_central"] for r in rows)
+    tail = 100 * (1 - INTERVAL) / 2
+    rows.append({"year": "npv", "realisation": math.nan, "discount_factor": math.nan, "central": central + 0.0,
+                 "low": float(np.percentile(npv, tail)) + 0.0, "high": float(np.percentile(npv, 100 - tail)) + 0.0,
+                 "present_value_central": central + 0.0})
+    return pd.DataFrame(rows, columns=YEAR_COLUMNS)
 
 
 SENSITIVITY_COLUMNS = ["cost_item", "cost_unit", "unit_cost_low", "unit_cost_high", "net_at_low", "net_at_high", "swing"]
@@ -425,4 +467,4 @@ def run_rate(baseline_summary_or_reps: pd.DataFrame, scenario_reps: pd.DataFrame
     return pd.DataFrame(rows, columns=RUN_RATE_COLUMNS)
 
 
-__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "PAYERS", "RANGE_METHOD", "benefit", "benefit_tables", "pert", "run_rate", "sensitivity"]
+__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "PAYERS", "RANGE_METHOD", "benefit", "benefit_over_years", "benefit_tables", "pert", "run_rate", "sensitivity"]

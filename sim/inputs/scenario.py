@@ -391,6 +391,14 @@ class Locality(Frozen):
     bed_sites: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()  # acceptable, nearest first; () = all
 
 
+class Finance(Frozen):
+    """How a scenario's modelled benefit is realised over the years (the finance case)."""
+
+    # share of the modelled annual benefit realised in reporting year 1, 2, ... (the last share
+    # holds for later years); empty: all of it from year 1
+    realisation: list[Annotated[float, Field(ge=0, le=1)]] = []
+
+
 class Scenario(Frozen):
     meta: Meta
     run: Run
@@ -405,6 +413,7 @@ class Scenario(Frozen):
     placements: Placements
     # none: one city-wide locality with one reablement team and every bed site acceptable
     localities: dict[Annotated[str, Field(min_length=1)], Locality] = {}
+    finance: Finance = Finance()
 
     @model_validator(mode="after")
     def _population_covers_the_run(self):

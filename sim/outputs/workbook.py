@@ -17,7 +17,7 @@ from .display import signed
 MONEY = "£#,##0;−£#,##0;£0"
 NUMBER = "#,##0.0;−#,##0.0;0"
 # columns written in £ (every money column of the compare tables)
-MONEY_COLUMNS = {"low", "central", "high", "year_p10", "year_p90", "net_at_low", "net_at_high", "swing",
+MONEY_COLUMNS = {"low", "central", "high", "year_p10", "year_p90", "net_at_low", "net_at_high", "swing", "present_value_central",
                  "unit_cost_low", "unit_cost_central", "unit_cost_high", "net benefit, central",
                  "90% interval: low", "90% interval: high", "one year: P10", "one year: P90"}
 
@@ -69,6 +69,7 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], manifest: dict) 
         "Answer": answer(tables),
         "Benefit": tables["benefit"],
         "Who saves": tables.get("who_saves"),
+        "By year": tables.get("benefit_by_year"),
         "People": tables.get("people"),
         "KPI differences": tables.get("kpi_deltas"),
         "Sensitivity": tables.get("sensitivity"),
