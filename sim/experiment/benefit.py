@@ -309,19 +309,16 @@ SENSITIVITY_COLUMNS = ["cost_item", "cost_unit", "unit_cost_low", "unit_cost_hig
 def sensitivity(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable) -> pd.DataFrame:
     """One-way sensitivity of the net's central (mean annual benefit): each unit cost at its low
     and its high with every other at central, largest swing first (a tornado chart's rows)."""
-    paired = _Paired(baseline_reps, scenario_reps)
-    beds_b, beds_s = paired.values("capacity_funded", "beds", finite=False)
-    beds_funded = bool(np.all(np.isfinite(beds_b)) and np.all(np.isfinite(beds_s)))
-    counted = [c for c in COMPONENTS if not (c.name == "short_term_bed_days" and beds_funded)]
-    mean_volume = {c.name: float(c.volume(paired, costs).mean()) for c in counted}
-    items = {c.name: costs.unit_cost(c.name) for c in counted}
+    b = _Benefit(baseline_reps, scenario_reps, costs, seed=0)
+    counted = [k for k in range(len(COMPONENTS)) if b.in_net[k]]
+    mean_volume = b.volumes.mean(axis=0)
 
-    def net(key: str | None, case: str) -> float:
-        return -sum(mean_volume[name] * getattr(item, case if item.key == key else "central") for name, item in items.items())
+    def net(key: str, case: str) -> float:
+        return -sum(mean_volume[k] * getattr(b.cost_items[k], case if b.cost_items[k].key == key else "central") for k in counted)
 
     rows = []
-    for key in dict.fromkeys(item.key for item in items.values()):
-        item = next(i for i in items.values() if i.key == key)
+    for key in dict.fromkeys(b.cost_items[k].key for k in counted):
+        item = next(b.cost_items[k] for k in counted if b.cost_items[k].key == key)
         low, high = net(key, "low") + 0.0, net(key, "high") + 0.0
         rows.append({"cost_item": key, "cost_unit": item.unit, "unit_cost_low": item.low, "unit_cost_high": item.high,
                      "net_at_low": low, "net_at_high": high, "swing": abs(high - low)})
