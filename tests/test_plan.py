@@ -15,6 +15,7 @@ import pytest
 from helpers import BASELINE_PATH, baseline, cost_item, cost_table, mmc_beds_scenario, modify, plain
 
 from sim.errors import InputError
+from sim.experiment.benefit import place_day_price
 from sim.experiment.plan import _yearly_cost, current_capacity, parse_target, plan, with_capacity
 from sim.inputs.costs import costs_from_dict
 
@@ -164,17 +165,20 @@ def test_cost_mode_prices_as_the_benefit_does_with_the_cost_files_overrides():
     table an acute bed day costs £100; an override item of £250 at 2023/24 prices is inflated by
     124.8 / 120 = 1.04 to £260. No places and 7 bed days a week waiting = 365 bed days a year:
     365 × £260 = £94,900 with the override, 365 × £100 = £36,500 without. Places: 10 beds ×
-    365 × £400 (funded bed day); 10 reablement places × 365 × £50 (place day)."""
+    365 × £400 (funded bed day); 10 reablement places × 365 × £50 (a place-day: £1,000 an episode
+    × 0.05 episodes a place-day, 20-day episodes with places always full)."""
     data = cost_table()
     data["costs"]["acute_excess_bed_day"] = cost_item(250.0, 200.0, 300.0, price_year="2023/24")
     plain = costs_from_dict(data)
     data["use"] = {"acute_nr2r_bed_days": "acute_excess_bed_day"}
     overridden = costs_from_dict(data)
     assert overridden.unit_cost("acute_nr2r_bed_days").central == pytest.approx(260)  # as the benefit prices it
-    assert _yearly_cost("beds", 0, 7.0, overridden) == pytest.approx(94_900)
-    assert _yearly_cost("beds", 0, 7.0, plain) == pytest.approx(36_500)
-    assert _yearly_cost("beds", 10, 0.0, overridden) == pytest.approx(1_460_000)
-    assert _yearly_cost("reablement", 10, 0.0, overridden) == pytest.approx(182_500)
+    bed_place = place_day_price("funded_capacity_beds", overridden)
+    assert _yearly_cost(0, 7.0, overridden, bed_place) == pytest.approx(94_900)
+    assert _yearly_cost(0, 7.0, plain, bed_place) == pytest.approx(36_500)
+    assert _yearly_cost(10, 0.0, overridden, bed_place) == pytest.approx(1_460_000)
+    reablement_place = place_day_price("funded_capacity_reablement", overridden, episodes_a_place_day=0.05)
+    assert _yearly_cost(10, 0.0, overridden, reablement_place) == pytest.approx(182_500)
 
 
 def test_cost_mode_answer_does_not_depend_on_todays_capacity():

@@ -166,6 +166,21 @@ def _nr2r_days_of_the_admitted(p: _Paired, costs: CostTable) -> np.ndarray:
     return (per_s - per_b) * admitted_s * WEEKS_PER_YEAR
 
 
+def episodes_per_place_day(starts_per_week, places):
+    """Reablement episodes a funded place delivers a day: starts ÷ place-days (0 without places)."""
+    starts = np.asarray(starts_per_week, dtype=float)
+    place_days = np.where(np.isfinite(places), places, 0.0) * DAYS_PER_YEAR
+    return np.divide(starts * WEEKS_PER_YEAR, place_days, out=np.zeros_like(starts), where=place_days > 0)
+
+
+def place_day_price(component: str, costs: CostTable, episodes_a_place_day: float = 0.0, case: str = "central") -> float:
+    """The price of one funded place for a day, as the benefit prices it: the component's unit
+    cost, or, for a cost per reablement episode, that × the episodes a place delivers a day."""
+    item = costs.unit_cost(component)
+    value = getattr(item, case)
+    return value * episodes_a_place_day if item.unit == "reablement_episode" else value
+
+
 def _reablement_places_as_episodes(p: _Paired, costs: CostTable) -> np.ndarray:
     """Funded reablement capacity, in the episodes it delivers a year: Δ funded places × 365 ×
     the baseline's episodes per funded place-day (its starts ÷ its place-days, replication by
@@ -174,9 +189,7 @@ def _reablement_places_as_episodes(p: _Paired, costs: CostTable) -> np.ndarray:
     places = _capacity_delta("reablement")(p, costs)  # Δ funded place-days a year
     starts_b, _ = p.values("reablement_starts_per_week")
     funded_b, _ = p.values("capacity_funded", "reablement", finite=False)
-    place_days = np.where(np.isfinite(funded_b), funded_b, 0.0) * DAYS_PER_YEAR
-    per_place_day = np.divide(starts_b * WEEKS_PER_YEAR, place_days, out=np.zeros_like(starts_b), where=place_days > 0)
-    return places * per_place_day
+    return places * episodes_per_place_day(starts_b, funded_b)
 
 
 COMPONENTS: tuple[_Component, ...] = (
@@ -464,4 +477,4 @@ def run_rate(baseline_summary_or_reps: pd.DataFrame, scenario_reps: pd.DataFrame
     return pd.DataFrame(rows, columns=RUN_RATE_COLUMNS)
 
 
-__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "PAYERS", "RANGE_METHOD", "benefit", "benefit_over_years", "benefit_tables", "pert", "run_rate", "sensitivity"]
+__all__ = ["BENEFIT_COLUMNS_MEANING", "CATEGORIES", "COMPONENTS", "INTERVAL", "PAYERS", "RANGE_METHOD", "benefit", "benefit_over_years", "benefit_tables", "episodes_per_place_day", "pert", "place_day_price", "run_rate", "sensitivity"]

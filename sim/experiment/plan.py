@@ -23,6 +23,7 @@ from ..inputs.costs import CostTable
 from ..inputs.loading import scenario_from_dict
 from ..inputs.scenario import Scenario
 from ..units import DAYS_PER_YEAR, WEEKS_PER_YEAR
+from .benefit import episodes_per_place_day, place_day_price
 from .kpis import KPI_BY_ID
 from .runner import run
 
@@ -119,12 +120,14 @@ def evaluate(scenario: Scenario, service: str, capacity: int, target: Target, **
         "offered_load": offered,
         "target_value": values,
         "waiting_bed_days_per_week": wide[("delayed_bed_days_per_week", WAITING_REASON[service])].to_numpy(),
+        "starts_per_week": wide[("starts_per_week", service)].to_numpy(),
     })
     out = frame.groupby("year").agg(
         probability_target_met=("met", "mean"),
         offered_load=("offered_load", "mean"),
         target_mean=("target_value", "mean"),
         waiting_bed_days_per_week=("waiting_bed_days_per_week", "mean"),
+        starts_per_week=("starts_per_week", "mean"),
     ).reset_index()
     out.insert(1, "capacity", int(capacity))
     return out
@@ -171,6 +174,7 @@ def plan(
         return cache[capacity]
 
     first = at(now)
+    place_day = _place_day(service, costs, first, now) if objective == "cost" else math.nan
     all_years = first["year"].tolist()
     wanted = [y for y in all_years if years is None or years[0] <= y <= years[1]]
     if years is not None and (years[0] < all_years[0] or years[1] > all_years[-1]):
@@ -206,34 +210,45 @@ def plan(
                     lo = mid
             chosen = now + hi * step
             if objective == "cost":
-                chosen = _least_cost(at, service, confidence, year, chosen, ceiling, costs, step)
+                chosen = _least_cost(at, confidence, year, chosen, ceiling, costs, step, place_day)
         rows.append(_plan_row(at, service, year, chosen, now, ceiling))
     evaluations = pd.concat(cache.values(), ignore_index=True).sort_values(["year", "capacity"], ignore_index=True)
     evaluations.insert(0, "service", service)
     if objective == "cost":
         evaluations["yearly_cost"] = [
-            _yearly_cost(service, r.capacity, r.waiting_bed_days_per_week, costs) for r in evaluations.itertuples()
+            _yearly_cost(r.capacity, r.waiting_bed_days_per_week, costs, place_day) for r in evaluations.itertuples()
         ]
     return pd.DataFrame(rows), evaluations
 
 
-def _yearly_cost(service: str, capacity: int, waiting_bed_days_per_week: float, costs: CostTable) -> float:
+def _place_day(service: str, costs: CostTable, today: pd.DataFrame, now: int) -> float:
+    """The price of a funded place-day, as the benefit prices it (the same components, so a cost
+    file's `use` applies to both): per funded bed day, or per reablement episode × the episodes a
+    place delivers a day in the service as it runs today (a property of the service, not of the
+    candidate capacity: extra places cost money whether used or not)."""
+    rate = float(np.mean(episodes_per_place_day(today["starts_per_week"].to_numpy(), np.full(len(today), float(now)))))
+    price = place_day_price(PLACE_DAY_COMPONENT[service], costs, rate)
+    if not price > 0:
+        raise InputError(f"--objective cost: a {service} place-day has no price ({costs.unit_cost(PLACE_DAY_COMPONENT[service]).key} "
+                         f"with {now} places today and {rate:g} episodes a place-day); expected a service running today")
+    return price
+
+
+def _yearly_cost(capacity: int, waiting_bed_days_per_week: float, costs: CostTable, place_day: float) -> float:
     """Funded places for a year plus the acute bed days spent waiting for them (central costs)."""
-    # priced as the benefit prices them: the same components, so a cost file's `use` applies to both
-    place_day = costs.unit_cost(PLACE_DAY_COMPONENT[service]).central
     bed_day = costs.unit_cost("acute_nr2r_bed_days").central
     return capacity * place_day * DAYS_PER_YEAR + waiting_bed_days_per_week * WEEKS_PER_YEAR * bed_day
 
 
-def _least_cost(at, service, confidence, year, least, ceiling, costs, step) -> int:
+def _least_cost(at, confidence, year, least, ceiling, costs, step, place_day) -> int:
     """The cheapest capacity for the year among those meeting the target, from the least one up.
 
     A capacity Δ places above `least` costs Δ × 365 × (place-day cost) more and saves at most
     the whole waiting cost at `least`, so nothing beyond least + waiting cost ÷ (365 × place-day
     cost) can be cheaper: that bounds the search, whatever today's capacity (at most about 8
     capacities of the search grid are simulated)."""
-    place_year = _yearly_cost(service, 1, 0.0, costs)
-    waiting = _yearly_cost(service, 0, at(least).set_index("year").loc[year, "waiting_bed_days_per_week"], costs)
+    place_year = _yearly_cost(1, 0.0, costs, place_day)
+    waiting = _yearly_cost(0, at(least).set_index("year").loc[year, "waiting_bed_days_per_week"], costs, place_day)
     bounded = place_year > 0 and math.isfinite(waiting)
     top = min(ceiling, least + math.floor(waiting / place_year)) if bounded else ceiling
     stride = step * max(1, (top - least) // step // 8)
@@ -242,7 +257,7 @@ def _least_cost(at, service, confidence, year, least, ceiling, costs, step) -> i
         row = at(capacity).set_index("year").loc[year]
         if row["probability_target_met"] < confidence:
             continue
-        cost = _yearly_cost(service, capacity, row["waiting_bed_days_per_week"], costs)
+        cost = _yearly_cost(capacity, row["waiting_bed_days_per_week"], costs, place_day)
         if cost < best_cost:
             best, best_cost = capacity, cost
     return best
