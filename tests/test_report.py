@@ -268,3 +268,19 @@ def test_a_full_site_is_warned_about_even_when_the_total_is_not():
     run = {"warmup_days": 1000, "replications": 20, "years": 1}
     found = warnings(Folder(Path("f"), "run", {"replications": 20, "years": 1}, ["b"], stats, {"b": {"run": run}}))
     assert [w.split(" occupancy")[0] for w in found] == ["b: short-term beds at hub_1", "b: reablement at Team 'A'"]
+
+
+def test_a_multi_year_compare_shows_the_years_and_the_npv(folders, tmp_path):
+    """A compare folder whose benefit_by_year.csv spans two years gets the year table with the
+    NPV row, its figures those of the file."""
+    compare = tmp_path / "cmp2"
+    shutil.copytree(folders["compare"], compare)
+    by_year = pd.read_csv(compare / "benefit_by_year.csv")
+    first, npv = by_year.iloc[[0]], by_year.iloc[[-1]]
+    second = first.assign(year=str(int(first["year"].iloc[0]) + 1), discount_factor=1 / 1.035,
+                          present_value_central=first["central"] / 1.035)
+    npv = npv.assign(central=float(first["central"].iloc[0]) * (1 + 1 / 1.035))
+    pd.concat([first, second, npv]).to_csv(compare / "benefit_by_year.csv", index=False)
+    text = write_report(compare, tmp_path / "r.html").read_text()
+    assert "over the years (realised, discounted at the Green Book rate)" in text
+    assert money(npv["central"].iloc[0]) in text and "0.966" in text

@@ -63,6 +63,7 @@ class Folder:
     sensitivity: pd.DataFrame | None = None
     who_saves: pd.DataFrame | None = None
     run_rate: pd.DataFrame | None = None
+    by_year: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -150,6 +151,9 @@ def _load_compare(path: Path, manifest: dict) -> Folder:
     if (path / "benefit.csv").is_file():
         folder.benefit = _csv(path / "benefit.csv", {"scenario", "component", "category", "in_net", "low", "central",
                                                      "high", "year_p10", "year_p90"})
+    if (path / "benefit_by_year.csv").is_file():
+        folder.by_year = _csv(path / "benefit_by_year.csv", {"scenario", "year", "realisation", "discount_factor", "central",
+                                                             "low", "high", "present_value_central"})
     if (path / "run_rate.csv").is_file():
         folder.run_rate = _csv(path / "run_rate.csv", {"scenario", "item", "kpi", "kpi_delta", "annual_volume", "low", "central",
                                                       "high", "note"})
@@ -486,6 +490,15 @@ def _finance(folder: Folder, charts: Charts) -> str:
                 out.append(_table(["payer", "components", "central", "90% interval"],
                                   [[r.payer_name, r.components.replace("_", " "), money(r.central),
                                     f"{money(r.low)} to {money(r.high)}"] for r in who.itertuples()], numeric_from=2))
+        if folder.by_year is not None:
+            years = folder.by_year[folder.by_year["scenario"] == name]
+            if len(years) > 2:  # more than one reporting year and the NPV row
+                out.append(f"<h3>{html.escape(name)}: over the years (realised, discounted at the Green Book rate)</h3>")
+                out.append(_table(["year", "net benefit", "90% interval", "realised", "discount factor", "present value"],
+                                  [[str(r.year), money(r.central), f"{money(r.low)} to {money(r.high)}",
+                                    "" if r.year == "npv" else f"{r.realisation:.0%}",
+                                    "" if r.year == "npv" else f"{r.discount_factor:.3f}", money(r.present_value_central)]
+                                   for r in years.itertuples()], numeric_from=1))
         if folder.run_rate is not None:
             rate = folder.run_rate[folder.run_rate["scenario"] == name]
             total = rate[rate["item"] == "total"]
