@@ -54,17 +54,10 @@ PAYERS = {
     "council_asc": "Council adult social care",
     "nhs_community": "NHS community services",
 }
-PAYER_OF = {  # component -> (payer, cash-releasing?)
-    "acute_nr2r_bed_days": ("nhs_acute", "no: capacity released (fixed staffing, beds refilled) unless beds close"),
-    "admissions_avoided": ("nhs_commissioner", "no under block or aligned payments (the marginal cost is below the average)"),
-    "readmissions": ("nhs_commissioner", "no under block or aligned payments (the marginal cost is below the average)"),
-    "short_term_bed_days": ("bcf_pool", "only for spot-purchased beds"),
-    "long_term_care": ("council_asc", "yes for council-funded placements, net of contributions; self-funders save their own money"),
-    "homecare_hours": ("council_asc", "yes: spot-purchased home care"),
-    "funded_capacity_beds": ("bcf_pool", "yes: funded capacity is paid for"),
-    "funded_capacity_reablement": ("council_asc", "yes: funded capacity is paid for"),
-    "funded_capacity_home_ward": ("nhs_community", "yes: funded capacity is paid for"),
-}
+# what each component's cash flag says, by kind of saving
+NOT_CASH_CAPACITY = "no: capacity released (fixed staffing, beds refilled) unless beds close"
+NOT_CASH_BLOCK = "no under block or aligned payments (the marginal cost is below the average)"
+CASH_FUNDED = "yes: funded capacity is paid for"
 
 # what benefit.csv's money columns mean, for manifest.json and the report
 BENEFIT_COLUMNS_MEANING = {
@@ -128,6 +121,8 @@ class _Component:
     category: str
     volume_unit: str
     volume: Callable[[_Paired, CostTable], np.ndarray]  # per replication: scenario − baseline, annual
+    payer: str  # a key of PAYERS: who saves (or pays)
+    cash_releasing: str  # whether the saving is cash, in words
 
 
 def _capacity_delta(scope: str) -> Callable[[_Paired, CostTable], np.ndarray]:
@@ -193,21 +188,27 @@ def _reablement_places_as_episodes(p: _Paired, costs: CostTable) -> np.ndarray:
 
 
 COMPONENTS: tuple[_Component, ...] = (
-    _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year", _nr2r_days_of_the_admitted),
+    _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year", _nr2r_days_of_the_admitted,
+               "nhs_acute", NOT_CASH_CAPACITY),
     _Component("admissions_avoided", "cost avoidance", "admissions/year",
-               lambda p, c: (p.delta("admissions_per_week") - p.delta("readmissions_per_week")) * WEEKS_PER_YEAR),
+               lambda p, c: (p.delta("admissions_per_week") - p.delta("readmissions_per_week")) * WEEKS_PER_YEAR,
+               "nhs_commissioner", NOT_CASH_BLOCK),
     _Component("readmissions", "cost avoidance", "admissions/year",
-               lambda p, c: p.delta("readmissions_per_week") * WEEKS_PER_YEAR),
+               lambda p, c: p.delta("readmissions_per_week") * WEEKS_PER_YEAR, "nhs_commissioner", NOT_CASH_BLOCK),
     _Component("short_term_bed_days", "capacity released", "short-term bed days/year",
-               lambda p, c: p.delta("beds_occupied") * DAYS_PER_YEAR),
+               lambda p, c: p.delta("beds_occupied") * DAYS_PER_YEAR, "bcf_pool", "only for spot-purchased beds"),
     _Component("long_term_care", "cost avoidance", "care-home weeks (present value)",
-               lambda p, c: p.delta("permanent_care_admissions_per_year") * care_home_weeks(c)),
+               lambda p, c: p.delta("permanent_care_admissions_per_year") * care_home_weeks(c), "council_asc",
+               "yes for council-funded placements, net of contributions; self-funders save their own money"),
     _Component("homecare_hours", "cost-out", "homecare hours",
-               lambda p, c: -p.delta("homecare_hours_avoided_per_year") * c.assumption("homecare_package_weeks")),
-    _Component("funded_capacity_beds", "cost (funded capacity)", "funded place-days/year", _capacity_delta("beds")),
+               lambda p, c: -p.delta("homecare_hours_avoided_per_year") * c.assumption("homecare_package_weeks"),
+               "council_asc", "yes: spot-purchased home care"),
+    _Component("funded_capacity_beds", "cost (funded capacity)", "funded place-days/year", _capacity_delta("beds"),
+               "bcf_pool", CASH_FUNDED),
     _Component("funded_capacity_reablement", "cost (funded capacity)", "funded places as episodes/year",
-               _reablement_places_as_episodes),
-    _Component("funded_capacity_home_ward", "cost (funded capacity)", "funded place-days/year", _capacity_delta("home_ward")),
+               _reablement_places_as_episodes, "council_asc", CASH_FUNDED),
+    _Component("funded_capacity_home_ward", "cost (funded capacity)", "funded place-days/year", _capacity_delta("home_ward"),
+               "nhs_community", CASH_FUNDED),
 )
 
 
@@ -232,9 +233,9 @@ def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, cos
     b = _Benefit(baseline_reps, scenario_reps, costs, seed)
     rows = []
     for k, (comp, cost) in enumerate(zip(COMPONENTS, b.cost_items, strict=True)):
-        payer, cash = PAYER_OF[comp.name]
         rows.append({
-            "component": comp.name, "category": comp.category, "payer": payer, "cash_releasing": cash, "in_net": bool(b.in_net[k]),
+            "component": comp.name, "category": comp.category, "payer": comp.payer, "cash_releasing": comp.cash_releasing,
+            "in_net": bool(b.in_net[k]),
             **_summary(b.draws[:, k], b.per_year[:, k]),
             "unit_cost_low": cost.low, "unit_cost_central": cost.central, "unit_cost_high": cost.high,
             "cost_unit": cost.unit, "price_year": costs.price_year,
@@ -252,7 +253,7 @@ def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, cos
     frame.attrs["range_method"] = RANGE_METHOD
     payers = []
     for payer, name in PAYERS.items():
-        mine = np.array([PAYER_OF[comp.name][0] == payer for comp in COMPONENTS]) & b.in_net
+        mine = np.array([comp.payer == payer for comp in COMPONENTS]) & b.in_net
         if mine.any():
             payers.append({"payer": payer, "payer_name": name,
                            "components": ", ".join(comp.name for comp, m in zip(COMPONENTS, mine, strict=True) if m),
