@@ -261,6 +261,13 @@ def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, cos
     return frame, pd.DataFrame(payers, columns=PAYER_COLUMNS)
 
 
+def largest_drivers(rows: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The `n` components in the net with the largest central benefit or cost, largest first,
+    from one scenario's benefit table (in memory, or read back from benefit.csv)."""
+    parts = rows[(rows["component"] != "net") & (rows["in_net"].astype(str).str.lower() == "true")]
+    return parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(n)
+
+
 class _Benefit:
     """The Monte Carlo of one comparison: per component the replications' annual volumes, the
     draws of the mean annual benefit and the benefit of each replication at central costs."""

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.panel import Panel
 from rich.table import Table
 
+from ..experiment.benefit import largest_drivers
 from ..experiment.kpis import HEADLINE_KPIS, SUMMARY_BY_SCOPE_KPIS
 from .display import kpi_difference, kpi_value, money, signed
 
@@ -54,8 +55,7 @@ def answer_panel(tables: dict[str, pd.DataFrame], baseline_name: str) -> Panel:
     lines = []
     for name, own in tables["benefit"].groupby("scenario", sort=False):
         net = own[own["component"] == "net"].iloc[0]
-        parts = own[(own["component"] != "net") & own["in_net"].astype(bool)]
-        drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
+        drivers = largest_drivers(own)
         lines.append(f"[bold]{name}[/bold] against {baseline_name}: net benefit [bold]{money(net['central'])} a year[/bold] "
                      f"(90% interval {money(net['low'])} to {money(net['high'])}: simulation error and unit-cost uncertainty; "
                      f"one simulated year {money(net['year_p10'])} to {money(net['year_p90'])})")

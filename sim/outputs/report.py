@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib import rc_context
 
 from ..errors import InputError
+from ..experiment.benefit import largest_drivers
 from ..experiment.kpis import FAN_KPIS, KPI_BY_ID, KPI_NAMES, PROGRAMME_KPIS, WEEKLY_KPIS
 from ..experiment.stats import summarise
 from ..files import staged, write_atomic
@@ -214,8 +215,7 @@ def _answer(folder: Folder) -> str:
         if net.empty:
             continue
         n = net.iloc[0]
-        parts = rows[(rows["component"] != "net") & (rows["in_net"].astype(str).str.lower() == "true")]
-        drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
+        drivers = largest_drivers(rows)
         text = [f"<h2>The answer: {html.escape(name)} against {html.escape(folder.series[0])}</h2>",
                 f'<p class="big">Net benefit <strong>{money(n["central"])} a year</strong> (90% interval {money(n["low"])} '
                 f'to {money(n["high"])}).</p>',

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..experiment.benefit import largest_drivers
 from .display import signed
 
 MONEY = "£#,##0;−£#,##0;£0"
@@ -29,8 +30,7 @@ def answer(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     benefit = tables["benefit"]
     for scenario, own in benefit.groupby("scenario", sort=False):
         net = own[own["component"] == "net"].iloc[0]
-        parts = own[(own["component"] != "net") & own["in_net"].astype(bool)]
-        drivers = parts.reindex(parts["central"].abs().sort_values(ascending=False).index).head(3)
+        drivers = largest_drivers(own)
         people = tables.get("people")
         helped = "" if people is None else "; ".join(
             f"{r.definition}: {signed(r.change)} a year"
