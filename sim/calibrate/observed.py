@@ -26,17 +26,27 @@ OBSERVABLE = (
 )  # fmt: skip
 
 
+def bed_then_reablement(beds: pd.DataFrame, reablement: pd.DataFrame) -> pd.DataFrame:
+    """Each reablement episode (columns suffixed `_p1`, its row number in `reablement` as
+    `row_p1`) beside the bed stay of the same person it followed: referred while they were in
+    the bed or within the hour after they left it (an open bed stay counting as not yet ended)."""
+    onward = reablement.reset_index(drop=True).reset_index(names="row").add_suffix("_p1")
+    pairs = beds.merge(onward, left_on="person_id", right_on="person_id_p1")
+    inside = (pairs["referral_ts_p1"] >= pairs["start_ts"]) & (
+        pairs["end_ts"].isna() | (pairs["referral_ts_p1"] <= pairs["end_ts"] + pd.Timedelta(hours=1)))
+    return pairs[inside]
+
+
 def after_bed(episodes: pd.DataFrame) -> np.ndarray:
-    """Whether each reablement episode followed a short-term bed: its person was in a bed when
-    it was referred, or had left one within the hour (an open bed stay counting as not yet
-    ended). Every other `hospital_discharge` referral came from an acute bed."""
-    beds = episodes.loc[episodes["service"] == "bed", ["person_id", "start_ts", "end_ts"]]
-    pairs = episodes[["person_id", "referral_ts"]].reset_index(drop=True).reset_index().merge(beds, on="person_id")
-    inside = (pairs["referral_ts"] >= pairs["start_ts"]) & (
-        pairs["end_ts"].isna() | (pairs["referral_ts"] <= pairs["end_ts"] + pd.Timedelta(hours=1)))
-    flags = np.zeros(len(episodes), dtype=bool)
-    flags[pairs.loc[inside, "index"].to_numpy()] = True
-    return flags & (episodes["service"] == "reablement").to_numpy()
+    """Whether each episode is reablement that followed a short-term bed (`bed_then_reablement`).
+    Every other `hospital_discharge` referral came from an acute bed."""
+    reablement = episodes["service"] == "reablement"
+    pairs = bed_then_reablement(episodes[episodes["service"] == "bed"], episodes[reablement])
+    flags = np.zeros(int(reablement.sum()), dtype=bool)
+    flags[pairs["row_p1"].to_numpy()] = True
+    out = np.zeros(len(episodes), dtype=bool)
+    out[reablement.to_numpy()] = flags
+    return out
 
 
 def _days(series: pd.Series, origin: pd.Timestamp) -> np.ndarray:

@@ -22,6 +22,7 @@ from scipy.stats import chisquare, ttest_ind
 from ..inputs.scenario import WEEKDAYS, Scenario
 from ..units import DAYS_PER_YEAR
 from .fit import fit_arrivals, fit_duration, fit_shares, occupancy_after, peak_concurrency, weekday_leave_probabilities
+from .observed import bed_then_reablement
 
 READMISSION_WINDOW_DAYS = 90  # a return within this many days of leaving counts as a readmission
 TREND_YEARS = 2  # a history at least this long fits its own annual growth
@@ -151,7 +152,7 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
     # and of those only the ones admitted long enough before the extract date that nearly all
     # have left (a P3 wait of two months near the end would otherwise be missing, and with it
     # part of the P3 share and the long tail of every stay)
-    done = _settled(spells[spells["admission_ts"] >= first], "admission_ts", extract_date).dropna(subset=["pathway"])
+    done = _settled(spells[spells["admission_ts"] >= first], "admission_ts", "discharge_ts", extract_date).dropna(subset=["pathway"])
     alive = done[done["pathway"].isin(["P0", "P1", "P2", "P3"])]
     died = int((done["pathway"] == "died").sum())
     f.put("acute", "death_share", round(died / max(len(done), 1), 9), "spells.csv (pathway = died)", len(done), "share of ended spells")
@@ -209,7 +210,7 @@ def fit_scenario(spells: pd.DataFrame, episodes: pd.DataFrame, base: Scenario, h
     f.put("front_door.diversion", "admit", 1 - sum(shares.values()), "1 - the diversion shares", method="remainder")
 
     _services(f, episodes, first, days, extract_date)
-    _localities(f, base, spells, episodes, (first, first + days * DAY))
+    _localities(f, spells, episodes, (first, first + days * DAY))
     for parameter, why in NOT_IN_THE_DATA.items():
         f.inherit(parameter, why)
     return f
@@ -357,9 +358,7 @@ def _p1_wait(f: Fitted, beds: pd.DataFrame, episodes: pd.DataFrame) -> str:
     who did wait, most were referred when they left the bed; in the bed when the referral came
     before they left it."""
     onward = episodes[(episodes["service"] == "reablement") & (episodes["source"] == "hospital_discharge")]
-    left = beds[beds["outcome"] == "home_with_care"].dropna(subset=["end_ts"])
-    pairs = left.merge(onward, on="person_id", suffixes=("", "_p1"))
-    pairs = pairs[pairs["referral_ts_p1"].between(pairs["start_ts"], pairs["end_ts"] + DAY)]
+    pairs = bed_then_reablement(beds[beds["outcome"] == "home_with_care"].dropna(subset=["end_ts"]), onward)
     waited = pairs[(pairs["start_ts_p1"] - pairs["referral_ts_p1"]) > HOUR]
     source = "ic_episodes.csv reablement after a bed stay: referral against the bed's end"
     if len(waited) < MIN_WAITS_SEEN:
@@ -384,7 +383,7 @@ def _structure(f: Fitted, base: Scenario) -> None:
           statistic="deaths while waiting are in-hospital deaths, already in acute.death_share")
 
 
-def _localities(f: Fitted, base: Scenario, spells: pd.DataFrame, episodes: pd.DataFrame, window) -> None:
+def _localities(f: Fitted, spells: pd.DataFrame, episodes: pd.DataFrame, window) -> None:
     """Localities from the optional `locality` column: each one's share of spells, its team's
     share of reablement capacity (its peak concurrent episodes ÷ the sum of the teams'
     peaks) and its acceptable bed sites (those its people used for at least a tenth of their
@@ -449,14 +448,13 @@ def _mean_one(values) -> list[float]:
     return [float(v) / mean for v in values]
 
 
-def _settled(stays: pd.DataFrame, begun: str, extract_date: pd.Timestamp) -> pd.DataFrame:
+def _settled(stays: pd.DataFrame, begun: str, ended: str, extract_date: pd.Timestamp) -> pd.DataFrame:
     """The stays begun at least STAY_SETTLED_DAYS before the extract date. Of the stays begun
     near the extract date only the short have ended: counting them would shorten every fitted
     stay and hide the outcomes that take longest (a care home). All the stays when that cohort
     has fewer than MIN_SETTLED_STAYS ended (a short history)."""
     cohort = stays[stays[begun] <= extract_date - STAY_SETTLED_DAYS * DAY]
-    ended = cohort["end_ts" if "end_ts" in cohort else "discharge_ts"].notna().sum()
-    return cohort if ended >= MIN_SETTLED_STAYS else stays
+    return cohort if cohort[ended].notna().sum() >= MIN_SETTLED_STAYS else stays
 
 
 def _capacity(f: Fitted, table: str, key: str, rows: pd.DataFrame, window, source: str) -> None:
@@ -522,7 +520,7 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
 
     beds = started[started["service"] == "bed"]
     # bed stays run for weeks, and those ending in a care home for months (see _settled)
-    bed_ended = _settled(beds, "start_ts", extract_date).dropna(subset=["end_ts"])
+    bed_ended = _settled(beds, "start_ts", "end_ts", extract_date).dropna(subset=["end_ts"])
     bed_map = {"home": "home", "home_with_care": "home_with_p1", "long_term_care": "long_term_care",
                "readmitted": "readmitted", "died": "died"}
     _shares(f, "beds.outcomes", {bed_map[k]: int(v) for k, v in bed_ended["outcome"].value_counts().items()},
