@@ -276,6 +276,7 @@ def cost_table(**overrides) -> dict:
             "funded_bed_day": cost_item(400.0, unit="funded_bed_day"),
             "reablement_episode": cost_item(1000.0, unit="reablement_episode", index="pss"),
             "virtual_ward_place_day": cost_item(80.0, unit="virtual_ward_place_day"),
+            "front_door_assessment": cost_item(100.0, unit="assessment"),
         },
         "assumptions": {
             "care_home_stay_years": {"value": 2.0, "unit": "years", "source": "t"},

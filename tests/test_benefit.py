@@ -24,7 +24,7 @@ NAN = math.nan
 # The cost table is helpers.cost_table(), in round numbers and the target price year 2024/25:
 # acute NCTR bed day £100 (low £50, high £200), admission £1,000, IC bed day £300, care-home
 # week £700, home-care hour £20, funded bed day £400, reablement place day £50, virtual-ward
-# place day £80; care-home stay 2 years, home-care package 52 weeks.
+# place day £80, front-door assessment £100; care-home stay 2 years, home-care package 52 weeks.
 
 # A baseline with every KPI the benefit layer reads (one value, same in every replication).
 BASE = {
@@ -38,6 +38,8 @@ BASE = {
     ("capacity_funded", "reablement"): 100.0,
     ("reablement_starts_per_week", "total"): 14.0,  # 730 episodes a year from 36,500 place-days: 0.02 a place-day
     ("capacity_funded", "home_ward"): NAN,
+    ("capacity_funded", "assessment"): NAN,  # unlimited: costed per person assessed
+    ("admissions_avoided_per_week", "assessment_home"): 7.0,  # 365 people assessed and sent home a year
 }
 
 
@@ -249,6 +251,31 @@ def test_funded_empty_beds_cost_money():
     assert out["net"].high == pytest.approx(-3650 * _pert_quantile(0.05, 300, 400, 500), rel=0.01)
     assert out["funded_capacity_beds"].central == pytest.approx(-1_460_000)
     assert not out["short_term_bed_days"].in_net  # funded beds: occupied days are inside the funded cost
+
+
+def test_front_door_assessment_costs_each_person_assessed():
+    """No assessment capacity set (unlimited): no places to fund, so each extra person assessed
+    costs one assessment. 7 → 14 a week sent home from assessment, nothing else changes."""
+    scen = dict(BASE)
+    scen[("admissions_avoided_per_week", "assessment_home")] = 14.0
+    out = rows(benefit(reps(BASE), reps(scen), costs_from_dict(table())))
+    # +7 a week × 365/7 = +365 assessments a year × £100
+    assert out["funded_capacity_assessment"].central == pytest.approx(-36_500)
+    assert out["net"].central == pytest.approx(-36_500)
+    assert out["funded_capacity_assessment"].payer == "nhs_community"
+
+
+def test_funded_empty_assessment_places_cost_money():
+    """Two funded assessment places assess 7 people a week (365 a year from 730 place-days: 0.5
+    a place-day); doubling the places with nobody more to assess still costs their assessments."""
+    base = dict(BASE)
+    base[("capacity_funded", "assessment")] = 2.0
+    scen = dict(base)
+    scen[("capacity_funded", "assessment")] = 4.0
+    out = rows(benefit(reps(base), reps(scen), costs_from_dict(table())))
+    # +2 places × 365 days × 0.5 assessments a place-day × £100
+    assert out["funded_capacity_assessment"].central == pytest.approx(-36_500)
+    assert out["net"].central == pytest.approx(-36_500)
 
 
 def test_unlimited_in_one_run_only_is_an_error():

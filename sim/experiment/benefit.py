@@ -187,6 +187,19 @@ def _reablement_places_as_episodes(p: _Paired, costs: CostTable) -> np.ndarray:
     return places * episodes_per_place_day(starts_b, funded_b)
 
 
+def _assessments(p: _Paired, costs: CostTable) -> np.ndarray:
+    """Front-door assessment (CDAT), in the people assessed a year it pays for. With funded
+    places: Δ funded place-days × the baseline's assessments per place-day, paid used or not.
+    With no capacity set (unlimited, the default: its size is unpublished) there are no places
+    to fund, so the change in people assessed is costed per assessment done (docs/benefit.md)."""
+    b, s = p.values("capacity_funded", "assessment", finite=False)
+    unlimited = ~np.isfinite(b) & ~np.isfinite(s)
+    done_b, _ = p.values("admissions_avoided_per_week", "assessment_home")
+    activity = p.delta("admissions_avoided_per_week", "assessment_home") * WEEKS_PER_YEAR
+    places = _capacity_delta("assessment")(p, costs)  # refuses a change from or to unlimited
+    return np.where(unlimited, activity, places * episodes_per_place_day(done_b, b))
+
+
 COMPONENTS: tuple[_Component, ...] = (
     _Component("acute_nr2r_bed_days", "capacity released", "acute bed days/year", _nr2r_days_of_the_admitted,
                "nhs_acute", NOT_CASH_CAPACITY),
@@ -209,6 +222,8 @@ COMPONENTS: tuple[_Component, ...] = (
                _reablement_places_as_episodes, "council_asc", CASH_FUNDED),
     _Component("funded_capacity_home_ward", "cost (funded capacity)", "funded place-days/year", _capacity_delta("home_ward"),
                "nhs_community", CASH_FUNDED),
+    _Component("funded_capacity_assessment", "cost (funded capacity)", "people assessed/year (or funded places as assessments)",
+               _assessments, "nhs_community", CASH_FUNDED),
 )
 
 

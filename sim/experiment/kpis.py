@@ -251,6 +251,7 @@ def _ratios(w: _Window, scenario: Scenario) -> Ratios:
     add("capacity_funded", "beds", w.total("beds.capacity", sites), w.days)
     add("capacity_funded", "reablement", w.total("reablement.capacity", teams), w.days)
     add("capacity_funded", "home_ward", w("home_ward.capacity", "all"), w.days)
+    add("capacity_funded", "assessment", w("assessment.capacity", "all"), w.days)
     return r
 
 

@@ -32,6 +32,7 @@ UNITS = (
     "funded_bed_day",  # a funded short-term bed for a day, used or not
     "reablement_place_day",  # a funded reablement place for a day: informative only (see reablement_episode)
     "virtual_ward_place_day",  # a funded Home Ward (virtual ward) place for a day, used or not
+    "assessment",  # per person assessed: front-door assessment (CDAT), as done or as funded places deliver
     "reablement_episode",  # per case: funded reablement places are costed as the episodes they deliver
     "visit",  # per contact: informative only; no component accepts it
     "occupied_virtual_ward_day",  # per occupied virtual-ward day: informative only
@@ -50,6 +51,7 @@ COMPONENT_COSTS: dict[str, tuple[str, str]] = {
     "funded_capacity_beds": ("funded_bed_day", "funded_bed_day"),
     "funded_capacity_reablement": ("reablement_episode", "reablement_episode"),
     "funded_capacity_home_ward": ("virtual_ward_place_day", "virtual_ward_place_day"),
+    "funded_capacity_assessment": ("front_door_assessment", "assessment"),
 }
 REQUIRED_ASSUMPTIONS = ("care_home_stay_years", "homecare_package_weeks")
 # assumptions a table may leave out, with their defaults: the HM Treasury Green Book's discount
