@@ -4,6 +4,7 @@ Chromium (no broken images, a screenshot in test-artifacts/, basic accessibility
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 import shutil
@@ -51,13 +52,17 @@ def compare_report(folders) -> Path:
 
 
 class Page(HTMLParser):
-    """Headings, images, table rows (data-kpi/data-scope and cell texts) and the html lang."""
+    """Headings, images, table rows (data-kpi/data-scope and cell texts), every table cell's text,
+    the hovers (title) of KPI names, and the html lang."""
 
     def __init__(self, text: str):
         super().__init__()
         self.headings: list[tuple[int, str]] = []
         self.images: list[dict] = []
         self.rows: dict[tuple[str, str], list[str]] = {}
+        self.hovers: dict[tuple[str, str], str] = {}  # the title of the KPI name in a data-kpi row
+        self.cells: list[str] = []  # every td of every table
+        self._any_cell: str | None = None
         self.lang = None
         self.title = ""
         self._heading, self._row, self._cell, self._in_title = None, None, None, False
@@ -74,8 +79,12 @@ class Page(HTMLParser):
         elif tag == "tr" and "data-kpi" in a:
             self._row = (a["data-kpi"], a["data-scope"])
             self.rows[self._row] = []
-        elif tag == "td" and self._row is not None:
-            self._cell = ""
+        elif tag == "td":
+            self._any_cell = ""
+            if self._row is not None:
+                self._cell = ""
+        elif tag == "span" and self._row is not None and "title" in a:
+            self.hovers[self._row] = a["title"]
         elif tag == "title":
             self._in_title = True
 
@@ -83,9 +92,12 @@ class Page(HTMLParser):
         if self._heading is not None and tag == f"h{self._heading[0]}":
             self.headings.append((self._heading[0], self._heading[1].strip()))
             self._heading = None
-        elif tag == "td" and self._cell is not None:
-            self.rows[self._row].append(self._cell)
-            self._cell = None
+        elif tag == "td":
+            self.cells.append(self._any_cell or "")
+            self._any_cell = None
+            if self._cell is not None:
+                self.rows[self._row].append(self._cell)
+                self._cell = None
         elif tag == "tr":
             self._row = None
         elif tag == "title":
@@ -96,6 +108,8 @@ class Page(HTMLParser):
             self._heading[1] += data
         if self._cell is not None:
             self._cell += data
+        if self._any_cell is not None:
+            self._any_cell += data
         if self._in_title:
             self.title += data
 
@@ -284,3 +298,54 @@ def test_a_multi_year_compare_shows_the_years_and_the_npv(folders, tmp_path):
     text = write_report(compare, tmp_path / "r.html").read_text()
     assert "over the years (realised, discounted at the Green Book rate)" in text
     assert money(npv["central"].iloc[0]) in text and "0.966" in text
+
+
+def test_every_kpi_has_a_name_people_read():
+    """Every registered KPI has its own name in plain words: not its id, no underscores."""
+    from sim.experiment.kpis import KPI_BY_ID, KPI_NAMES, KPIS
+
+    assert set(KPI_NAMES) == set(KPI_BY_ID), "a KPI without a name (or a name without a KPI) in sim/experiment/kpis.py"
+    for kpi in KPIS:
+        assert kpi.name == KPI_NAMES[kpi.id] and kpi.name.strip() and "_" not in kpi.name, kpi.id
+    assert len(set(KPI_NAMES.values())) == len(KPI_NAMES), "two KPIs share a name"
+
+
+def test_report_tables_show_kpi_names_with_the_id_in_a_hover(folders, compare_report):
+    """Each KPI row's first cell is the KPI's name (its scope in brackets), never the raw id; the
+    id and definition are its hover; no cell of any table is a bare KPI id."""
+    from sim.experiment.kpis import KPI_BY_ID, KPI_NAMES
+
+    page = Page(compare_report.read_text())
+    assert len(page.rows) >= 30
+    for (kpi, scope), cells in page.rows.items():
+        name = KPI_NAMES[kpi]
+        assert cells[0].lower().startswith(name.lower()) and kpi not in cells[0], (kpi, cells[0])
+        assert scope == "total" or cells[0].endswith(f"({scope.replace('_', ' ')})")
+        assert page.hovers[(kpi, scope)] == f"{kpi}: {KPI_BY_ID[kpi].definition}"
+    assert not [c for c in page.cells if c.strip() in KPI_BY_ID]
+    # the run-rate table's KPI column (run_rate.csv holds ids)
+    rate = pd.read_csv(folders["compare"] / "run_rate.csv").dropna(subset=["kpi"])
+    assert len(rate) and all(KPI_NAMES[k][:1].upper() + KPI_NAMES[k][1:] in page.cells for k in rate["kpi"])
+    # the answer's flow changes are named too, the id in the hover
+    text = compare_report.read_text()
+    answer = text[text.index('<div class="answer">'):text.index("</div>")]
+    assert 'title="nr2r_los_days: ' in answer and ">Time in hospital after no longer needing" in answer
+
+
+def test_names_from_user_files_are_escaped(folders, tmp_path):
+    """A site named with an apostrophe and angle brackets (as a scenario file may name it) is
+    shown as text, never read as markup."""
+    run = tmp_path / "run"
+    shutil.copytree(folders["run"], run)
+    name = "St James's <Hub>"
+    for file in ("summary.csv", "weekly.csv", "yearly.csv"):
+        path = run / file
+        path.write_text(path.read_text().replace("hub_1", name))
+    manifest = run / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"hub_1"', json.dumps(name)))
+    text = write_report(run, tmp_path / "r.html").read_text()
+    assert "<Hub>" not in text
+    assert "St James&#39;s &lt;Hub&gt;" in text
+    page = Page(text)
+    assert any(f"{name} " in i["alt"] for i in page.images)  # the bars by site
+    assert any(c.startswith(f"beds.sites.{name}.") for c in page.cells)

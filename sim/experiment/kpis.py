@@ -37,6 +37,11 @@ class KPI:
     definition: str
     window_weeks: int = 1  # trailing window of the weekly series (the programme's moving average)
 
+    @property
+    def name(self) -> str:
+        """The name people read (KPI_NAMES); the id is the key of the CSVs."""
+        return KPI_NAMES[self.id]
+
 
 KPIS: tuple[KPI, ...] = (
     KPI("reablement_starts_per_week", "people/week", "Reablement starts, all sources; weekly series is the 6-week moving average", 6),
@@ -77,28 +82,52 @@ KPIS: tuple[KPI, ...] = (
     KPI("people_waiting_in_beds", "people", "Short-term beds: time-average people whose therapy has ended, by reason (process, awaiting P1, a placement or a discharge day)"),
     KPI("substitutions_per_week", "people/week", "People whose route differs from their need, by rule: home_first_p2 (P2 need home with P1), home_first_p3 (P3 need to a short-term bed), p1_interim_bed, p1_bridging (P1 wait ended in an interim bed, or at home with a bridging package), p2_interim_care_home, died_waiting (died in an acute bed waiting for P1-P3)"),
     KPI("bed_outcome_share", "proportion", "Short-term bed discharges by outcome (home, home_with_p1, long_term_care, readmitted, died) ÷ all short-term bed discharges"),
-    KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places; NaN where unlimited"),
+    KPI("capacity_funded", "places", "Time-average funded capacity: short-term beds (scope beds), reablement places, Home Ward places, front-door assessment places (scope assessment); NaN where unlimited"),
 )
 KPI_BY_ID = {k.id: k for k in KPIS}
-# Names people read (reports, the answer); the id stays the column key
+# Names people read (every table, chart and sentence of the report), one for every KPI; the id stays the
+# column key of the CSVs and is shown beside the name (the report's hover: "id: definition").
+# A name starts in lower case unless it starts with a proper name or a pathway, so it reads inside a sentence.
 KPI_NAMES = {
-    "nr2r_los_days": "time in hospital after no longer needing to be there (complex discharges)",
-    "bed_los_days": "short-term bed length of stay",
-    "bed_home_proportion": "short-term bed discharges going home",
-    "admissions_per_week": "emergency admissions a week",
-    "admissions_avoided_per_week": "admissions avoided a week (Home Ward, front-door assessment, step-up)",
     "reablement_starts_per_week": "reablement starts a week",
     "reablement_effectiveness_hours": "homecare hours a week removed per reablement episode",
-    "p1_wait_days": "wait for reablement from hospital",
-    "p2_wait_days": "wait for a short-term bed from hospital",
-    "p3_wait_days": "wait for a care home from hospital",
-    "delayed_bed_days_per_week": "acute bed days lost to delayed discharge a week",
-    "bed_occupancy": "short-term bed occupancy",
-    "permanent_care_admissions_per_year": "permanent care-home admissions a year",
+    "bed_los_days": "short-term bed length of stay",
+    "bed_home_proportion": "short-term bed discharges going home",
+    "nr2r_los_days": "time in hospital after no longer needing to be there (complex discharges)",
     "pathway_share_p0": "discharges home without support (P0)",
     "pathway_share_p1": "discharges home with reablement (P1)",
     "pathway_share_p2": "discharges to a short-term bed (P2)",
     "pathway_share_p3": "discharges to a care home (P3)",
+    "admissions_avoided_per_week": "admissions avoided a week (Home Ward, front-door assessment, step-up)",
+    "p1_queue": "people in hospital waiting for reablement (P1)",
+    "p2_queue": "people in hospital waiting for a short-term bed (P2)",
+    "p3_queue": "people in hospital waiting for a care home (P3)",
+    "p1_wait_days": "wait for reablement from hospital",
+    "p2_wait_days": "wait for a short-term bed from hospital",
+    "p3_wait_days": "wait for a care home from hospital",
+    "bed_occupancy": "short-term bed occupancy",
+    "beds_occupied": "short-term beds occupied",
+    "delayed_bed_days_per_week": "acute bed days lost to delayed discharge a week",
+    "bed_delayed_days_per_week": "short-term bed days after therapy ended, a week",
+    "permanent_care_admissions_per_year": "permanent care-home admissions a year",
+    "readmissions_per_week": "people returning to hospital a week",
+    "home_ward_starts_per_week": "Home Ward admissions a week",
+    "admissions_per_week": "emergency admissions a week",
+    "acute_beds_occupied": "acute hospital beds occupied",
+    "reablement_occupancy": "reablement occupancy",
+    "community_queue": "people at home waiting for a step-up service",
+    "community_wait_days": "wait for a step-up service from home",
+    "people_per_year": "people a year, each counted once",
+    "homecare_package_hours_per_year": "homecare hours a week people leave reablement with, over a year",
+    "homecare_hours_avoided_per_year": "homecare hours a week removed by reablement, over a year",
+    "requests_per_week": "requests for a place a week",
+    "starts_per_week": "people starting a service a week",
+    "p0_same_day_share": "discharges home without support (P0) on the day ready to leave",
+    "bed_short_stay_share": "short-term bed stays under 27 days",
+    "people_waiting_in_beds": "people in a short-term bed after therapy ended",
+    "substitutions_per_week": "people routed differently from their need, a week",
+    "bed_outcome_share": "short-term bed discharges by outcome",
+    "capacity_funded": "funded places",
 }
 KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
 
