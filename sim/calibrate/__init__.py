@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import time
 from pathlib import Path
 
@@ -73,6 +75,17 @@ def censor_at(spells: pd.DataFrame, episodes: pd.DataFrame, cutoff: pd.Timestamp
     return spells, episodes
 
 
+def scenario_name(out: Path) -> str:
+    """The calibrated scenario's meta.name: the calibration folder's own name, as one path
+    component (`icsim run` puts a scenario's name into its default run folder's name). The
+    path is made absolute first, so `calibration/new/..` is named "calibration" and `.` after
+    the working folder; separators and control characters become `_`; an empty name (the
+    root) becomes "calibration"."""
+    name = Path(os.path.abspath(out)).name
+    name = re.sub(r"[\\/\x00-\x1f\x7f]", "_", name).strip()
+    return name if name not in ("", ".", "..") else "calibration"
+
+
 def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | None = None,
               replications: int = 10, workers: int = 1, command: list[str] | None = None) -> Path:
     started = time.perf_counter()
@@ -91,12 +104,12 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
         fitted = fit_scenario(spells, episodes, base, history_start, fit_until)
     except ValueError as exc:
         raise InputError(f"{folder}: cannot fit: {exc}") from None
-    fitted.comments["run.start_date"] = f"history start: {found}"
+    fitted.comments[("run", "start_date")] = f"history start: {found}"
     data = merged_scenario(base, fitted)
-    name = Path(out).name
+    name = scenario_name(out)
     data["meta"] = {"name": name, "description": f"calibrated from {Path(folder).name} ({history_start} to {fit_until.date()})"}
-    fitted.comments["meta.name"] = "the calibration folder"
-    fitted.comments["meta.description"] = "the extract folder and the history fitted"
+    fitted.comments[("meta", "name")] = "the calibration folder"
+    fitted.comments[("meta", "description")] = "the extract folder and the history fitted"
     scenario = scenario_from_dict(data, source=f"{out}/params.toml")
     relative_base = Path(base_path).resolve()
     full_years = (extract.extract_date.normalize() - pd.Timestamp(history_start)) / DAY / DAYS_PER_YEAR
@@ -120,7 +133,7 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
         if reloaded != scenario:
             raise AssertionError("params.toml does not reload to the fitted scenario")
         write_quality_report(extract.quality, staging / "quality.csv", suppress_small=True)  # counts 1-4 -> "<5"
-        (staging / "quality.md").write_text(quality_markdown(table, warning, "backtest" if train_until else "validation"))
+        (staging / "quality.md").write_text(quality_markdown(table, warning, "backtest" if train_until else "validation", extract.quality))
         pd.DataFrame(fitted.fits).to_csv(staging / "fits.csv", index=False)
         table.to_csv(staging / ("backtest.csv" if train_until else "validation.csv"), index=False)
         weekly.to_csv(staging / ("backtest_weekly.csv" if train_until else "validation_weekly.csv"), index=False)
@@ -140,4 +153,4 @@ def calibrate(folder: Path, out: Path, base_path: Path, train_until: dt.date | N
     return Path(out)
 
 
-__all__ = ["IDENTIFIERS", "calibrate", "censor_at", "history_start_of"]
+__all__ = ["IDENTIFIERS", "calibrate", "censor_at", "history_start_of", "scenario_name"]

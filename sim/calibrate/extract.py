@@ -41,6 +41,11 @@ COHORT_MIN_AGE = 65
 AGE_RANGE = (0, 120)
 QUALITY_COLUMNS = ("file", "rule", "rows_broken", "example_rows", "action", "note")
 MAX_EXAMPLES = 5
+# Without a declared extract date, the latest timestamp at most FUTURE_MARGIN_DAYS after the
+# EXTRACT_DATE_QUANTILE of all timestamps is taken as the extract date; anything later is a
+# mistyped future date (docs/decisions.md, "A timestamp in the future is a data fault").
+EXTRACT_DATE_QUANTILE = 0.999
+FUTURE_MARGIN_DAYS = 7
 # Written by common exporters for "no value"; read as blank (and counted).
 NULL_MARKERS = frozenset({"NA", "N/A", "NULL", "null", "NaN", "nan", "None", "NaT"})
 
@@ -66,7 +71,7 @@ class Extract:
         start_ts, end_ts (datetime64[ns]), outcome (category), care_hours_start,
         care_hours_end (float64; NaN = blank), locality (string).
     locality is optional in the files: all blank when the file has no such column.
-    extract_date: the cut-off (given, else the latest timestamp in the data).
+    extract_date: the cut-off (given, else inferred: infer_extract_date).
     quality: columns file, rule, rows_broken, example_rows, action, note.
     """
 
@@ -258,11 +263,11 @@ def _timestamps(checked: _Checked, columns: tuple[str, ...], required: str) -> d
     frame = pd.DataFrame(kinds)
     bad = frame.isna()
     kept_bad = bad[checked.keep]
-    per_column = ", ".join(f"{c} {int(kept_bad[c].sum())}" for c in columns if kept_bad[c].any())
+    per_column = ", ".join(f"{c} {_suppressed(int(kept_bad[c].sum()))}" for c in columns if kept_bad[c].any())
     day_first = int(raw.loc[checked.keep][kept_bad.any(axis=1)][list(columns)].map(lambda v: bool(_DAY_FIRST.match(v))).to_numpy().sum())
     note = "not ISO 8601 or not a real date/time"
     if per_column:
-        note += f"; by column: {per_column}; day/month/year-like values: {day_first}"
+        note += f"; by column: {per_column}; day/month/year-like values: {_suppressed(day_first)}"
     checked.record("unparseable timestamp", bad.any(axis=1), "dropped", note)
 
     kept = frame[checked.keep]
@@ -295,9 +300,33 @@ def _codes(checked: _Checked, column: str, allowed: tuple[str, ...], blank_ok: b
     checked.record(f"unknown {column}", bad, "dropped", note + (f"; seen: {shown}" if shown else ""))
 
 
-def _after(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp) -> None:
-    late = pd.concat([s > extract_date for s in ts.values()], axis=1).any(axis=1)
-    checked.record("timestamp after extract date", late, "dropped", f"extract date {extract_date.isoformat()}")
+def _after(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp, how: str) -> None:
+    """A timestamp after the extract date cannot have happened yet: a data fault (a mistyped
+    year, say). The row is dropped; the note counts the values by column."""
+    late = {column: (values > extract_date) & checked.keep for column, values in ts.items()}
+    per_column = ", ".join(f"{column} {_suppressed(int(hit.sum()))}" for column, hit in late.items() if hit.any())
+    note = f"extract date {extract_date.isoformat()} ({how})" + (f"; by column: {per_column}" if per_column else "")
+    checked.record("timestamp after extract date", pd.concat(late.values(), axis=1).any(axis=1), "dropped", note)
+
+
+def infer_extract_date(stamps: pd.Series) -> tuple[pd.Timestamp, str]:
+    """The extract date of an extract that does not declare one, and how it was found.
+
+    The latest timestamp at most FUTURE_MARGIN_DAYS after the EXTRACT_DATE_QUANTILE of all of
+    them (the quantile is an actual value, the next one up: with under 1,000 timestamps it is
+    the latest, and nothing is called future). An extract of activity up to a date holds
+    events on every day before it, so a legitimate last event is within hours of that
+    quantile; a year mistyped into the future is not.
+    """
+    values = np.sort(stamps.dropna().to_numpy(dtype="datetime64[ns]"))
+    high = np.quantile(values.astype("int64"), EXTRACT_DATE_QUANTILE, method="higher")
+    limit = pd.Timestamp(int(high)) + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
+    plausible = values[values <= limit.to_datetime64()]
+    later = len(values) - len(plausible)
+    how = (f"inferred: the latest timestamp at most {FUTURE_MARGIN_DAYS} days after the {EXTRACT_DATE_QUANTILE:.1%} "
+           f"quantile of all timestamps, {later} later value(s) treated as future dates; declare extract_date in "
+           "manifest.json to set it")
+    return pd.Timestamp(plausible[-1]), how
 
 
 def _numbers(values: pd.Series) -> pd.Series:
@@ -325,7 +354,7 @@ def _spells_first(path: Path) -> tuple[_Checked, dict[str, pd.Series]]:
     return checked, ts
 
 
-def _spells_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp) -> pd.Series:
+def _spells_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp, how: str) -> pd.Series:
     """Remaining spell rules; returns each kept person's ages (for the episode cohort)."""
     raw = checked.raw
     _codes(checked, "pathway", PATHWAYS, blank_ok=True)
@@ -341,7 +370,7 @@ def _spells_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.T
     _order(checked, ts, "admission_ts", "ready_ts")
     _order(checked, ts, "admission_ts", "discharge_ts")
     _order(checked, ts, "ready_ts", "discharge_ts")
-    _after(checked, ts, extract_date)
+    _after(checked, ts, extract_date, how)
     age = _numbers(raw["age"])
     valid = age.notna() & (age % 1 == 0) & age.between(*AGE_RANGE)
     checked.record("age invalid", ~valid, "dropped", f"expected a whole number {AGE_RANGE[0]}-{AGE_RANGE[1]}")
@@ -376,8 +405,10 @@ def _episodes_first(path: Path) -> tuple[_Checked, dict[str, pd.Series]]:
     return checked, ts
 
 
-def _episodes_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp, ages: pd.Series) -> dict[str, pd.Series]:
-    """Remaining episode rules; returns the corrected care hours."""
+def _episodes_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd.Timestamp, how: str, ages: pd.Series,
+                   with_spell: set[str]) -> dict[str, pd.Series]:
+    """Remaining episode rules; returns the corrected care hours. `with_spell`: the people
+    with a valid spell."""
     raw = checked.raw
     _codes(checked, "service", SERVICES, blank_ok=False)
     _codes(checked, "source", SOURCES, blank_ok=False)
@@ -390,7 +421,7 @@ def _episodes_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd
     checked.record("end_ts without start_ts", ended & ts["start_ts"].isna(), "dropped", "an ended episode must have started")
     _order(checked, ts, "referral_ts", "start_ts")
     _order(checked, ts, "start_ts", "end_ts")
-    _after(checked, ts, extract_date)
+    _after(checked, ts, extract_date, how)
     bed = raw["service"].eq("bed")
     checked.record("site given for a non-bed service", ~bed & raw["site"].ne(""), "corrected", "site set to blank")
     checked.record("site blank for a bed episode", bed & raw["site"].eq(""), "kept", "counts in service totals, in no bed base")
@@ -409,6 +440,12 @@ def _episodes_rest(checked: _Checked, ts: dict[str, pd.Series], extract_date: pd
     checked.record(
         f"person under {COHORT_MIN_AGE} in spells", young, "excluded (cohort)",
         f"the person's every valid spell has age under {COHORT_MIN_AGE}; people with no spell kept",
+    )
+    orphan = raw["source"].eq("hospital_discharge") & ~raw["person_id"].isin(with_spell)
+    checked.record(
+        "hospital discharge episode with no spell", orphan, "kept",
+        "source hospital_discharge, but the person has no valid spell in spells: a spell that ended before the "
+        "extract's period, one dropped by a spell rule, or a linkage fault; the episode counts in its service",
     )
     return hours
 
@@ -463,18 +500,19 @@ def read_extract(folder: str | Path, extract_date: Any = None) -> Extract:
     folder = Path(folder)
     spell_path, episode_path = _find(folder, "spells"), _find(folder, "ic_episodes")
     cutoff = None if extract_date is None else parse_extract_date(extract_date)
+    how = "declared"
     spells, spell_ts = _spells_first(spell_path)
     episodes, episode_ts = _episodes_first(episode_path)
     spells.ids = episodes.ids = spells.ids | episodes.ids  # no note may show an id from either file
     if cutoff is None:
-        latest = [s[c.keep].max() for c, stamps in ((spells, spell_ts), (episodes, episode_ts)) for s in stamps.values()]
-        latest = [t for t in latest if pd.notna(t)]
-        if not latest:
+        stamps = pd.concat([s[c.keep] for c, ts in ((spells, spell_ts), (episodes, episode_ts)) for s in ts.values()]).dropna()
+        if stamps.empty:
             raise InputError(f"{folder}: no valid timestamps in either file; expected dated rows")
-        cutoff = max(latest)
-    ages = _spells_rest(spells, spell_ts, cutoff)
+        cutoff, how = infer_extract_date(stamps)
+    ages = _spells_rest(spells, spell_ts, cutoff, how)
     _usable(spells, spell_path)
-    hours = _episodes_rest(episodes, episode_ts, cutoff, ages)
+    with_spell = set(spells.raw.loc[spells.keep, "person_id"])
+    hours = _episodes_rest(episodes, episode_ts, cutoff, how, ages, with_spell)
     _usable(episodes, episode_path)
     quality = pd.DataFrame(spells.log + episodes.log, columns=list(QUALITY_COLUMNS))
     quality["rows_broken"] = quality["rows_broken"].astype("int64")
@@ -522,5 +560,5 @@ def write_quality_report(quality: pd.DataFrame, path: str | Path, *, suppress_sm
 
 __all__ = [
     "EPISODE_COLUMNS", "OUTCOMES", "PATHWAYS", "SERVICES", "SOURCES", "SPELL_COLUMNS",
-    "Extract", "parse_extract_date", "parse_timestamps", "read_extract", "write_quality_report",
+    "Extract", "infer_extract_date", "parse_extract_date", "parse_timestamps", "read_extract", "write_quality_report",
 ]  # fmt: skip

@@ -23,6 +23,7 @@ from ..inputs.scenario import WEEKDAYS, Scenario
 from ..units import DAYS_PER_YEAR
 from .fit import fit_arrivals, fit_duration, fit_shares, occupancy_after, peak_concurrency, weekday_leave_probabilities
 from .observed import bed_then_reablement
+from .toml_out import KeyPath, dotted
 
 READMISSION_WINDOW_DAYS = 90  # a return within this many days of leaving counts as a readmission
 TREND_YEARS = 2  # a history at least this long fits its own annual growth
@@ -37,24 +38,29 @@ class Fitted:
     """The fitted values (nested like a scenario), a comment for each, and the fits table."""
 
     data: dict = field(default_factory=dict)
-    comments: dict[str, str] = field(default_factory=dict)
+    comments: dict[KeyPath, str] = field(default_factory=dict)  # by key path: a name from the data is one part
     fits: list[dict] = field(default_factory=list)
 
-    def put(self, table: str, key: str, value, source: str, n: int | None = None, method: str = "", statistic: str = "") -> None:
+    def put(self, table: str | KeyPath, key: str, value, source: str, n: int | None = None, method: str = "",
+            statistic: str = "") -> None:
+        """Set table.key. `table` is a dotted path of the scenario's own keys ("acute.clinical_los"),
+        or a tuple of parts when a part is a name from the extract (it may hold dots)."""
+        parts = tuple(table.split(".")) if isinstance(table, str) else tuple(table)
         shown_n = "" if n is None else (f"<{SMALL}" if n < SMALL else str(n))
         origin = f"inherited from {source}" if method == "inherited" else f"fitted from {source}"
         said = "" if method == "inherited" else method  # already in `origin`
         comment = "; ".join(part for part in (origin, f"n = {shown_n}" if shown_n else "", said, statistic) if part)
-        self.comments[f"{table}.{key}"] = comment
+        self.comments[(*parts, key)] = comment
         node = self.data
-        for part in table.split("."):
+        for part in parts:
             node = node.setdefault(part, {})
         node[key] = value
-        self.fits.append({"parameter": f"{table}.{key}", "value": _short(value), "n": shown_n, "source": source,
+        self.fits.append({"parameter": dotted((*parts, key)), "value": _short(value), "n": shown_n, "source": source,
                           "method": method, "statistic": statistic})
 
     def inherit(self, parameter: str, why: str) -> None:
-        self.comments[parameter] = f"inherited from the base scenario: {why}"
+        """A parameter (dotted path of the scenario's own keys) left as the base scenario has it."""
+        self.comments[tuple(parameter.split("."))] = f"inherited from the base scenario: {why}"
         self.fits.append({"parameter": parameter, "value": "(from the base scenario)", "n": "", "source": "",
                           "method": "not identifiable from the data contract", "statistic": why})
 
@@ -457,7 +463,7 @@ def _settled(stays: pd.DataFrame, begun: str, ended: str, extract_date: pd.Times
     return cohort if cohort[ended].notna().sum() >= MIN_SETTLED_STAYS else stays
 
 
-def _capacity(f: Fitted, table: str, key: str, rows: pd.DataFrame, window, source: str) -> None:
+def _capacity(f: Fitted, table: str | KeyPath, key: str, rows: pd.DataFrame, window, source: str) -> None:
     """Capacity = the peak concurrent occupancy, with the evidence of whether it bound: the
     occupancy at the moments people who had waited over a day started. When the capacity
     bound, those starts happen as places free, at the capacity (the plateau); when nobody
@@ -535,7 +541,7 @@ def _services(f: Fitted, episodes: pd.DataFrame, first: pd.Timestamp, days: int,
     last = list(shares)[-1]
     shares[last] = 1 - sum(v for k, v in shares.items() if k != last)
     for site in counts.index:
-        table = f"beds.sites.{site}"
+        table = ("beds", "sites", str(site))  # a site's name may hold dots: one part of the path
         rows = beds[beds["site"] == site]
         occupying = beds_all[beds_all["site"] == site]
         _capacity(f, table, "beds", occupying, window, "ic_episodes.csv beds")

@@ -1,105 +1,134 @@
 """Write a scenario override file (TOML) with a comment on every figure.
 
-A small emitter for the shapes scenarios use (numbers, strings, dates, arrays of numbers,
-inline distribution tables); TOML writers in libraries drop comments, and here every fitted
-figure must say where it came from.
+The document is built with tomlkit, which quotes and escapes keys and strings as TOML needs
+(bed bases, teams and localities keep the names the extract gives them: spaces, apostrophes,
+quotes, dots, brackets, accents), while every fitted figure keeps the comment saying where it
+came from. The layout is the one sim/inputs/sources.py reads back: a table's comment on the
+lines just above its header, a value's comment on the lines just above it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
+import tomlkit
+from tomlkit.items import Table
+from tomlkit.toml_document import TOMLDocument
 
-@dataclass
-class Entry:
-    key: str
-    value: object
-    comment: str = ""
-
-
-@dataclass
-class Section:
-    name: str  # dotted table name as written, keys quoted where needed, e.g. 'localities."North West"'
-    entries: list[Entry] = field(default_factory=list)
-    comment: str = ""
-
-    def add(self, key: str, value: object, comment: str = "") -> None:
-        self.entries.append(Entry(key, value, comment))
-
-
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+KeyPath = tuple[str, ...]  # a key path, one part per table level: names may hold dots
 
 
 def key_text(key: str) -> str:
-    """A TOML key: bare if it can be, else quoted (real names have spaces and apostrophes)."""
-    return key if _BARE.match(key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML key as written: bare if it can be, else quoted and escaped."""
+    return tomlkit.key(key).as_string()
 
 
-def value_text(value: object) -> str:
+def dotted(path: KeyPath) -> str:
+    """A key path as one TOML dotted key (e.g. beds.sites."St James's Hub 1".beds), for tables and messages."""
+    return ".".join(key_text(part) for part in path)
+
+
+def _is_inline(value: object) -> bool:
+    """Values written inline (`key = { ... }`): distributions and route rules. Tested on the
+    value's content, so a locality or site that happens to be called "family" stays a table."""
+    if not isinstance(value, Mapping):
+        return False
+    return isinstance(value.get("family"), str) or ("after_days" in value and not isinstance(value["after_days"], Mapping))
+
+
+def _item(value: object):
+    """A Python value as a tomlkit item (nested values inline)."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return tomlkit.item(value)
     if isinstance(value, int):
-        return str(value)
+        return tomlkit.integer(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot write non-finite value {value!r} to a scenario")
-        return repr(value)  # full precision: shares written must still sum to 1
+        return tomlkit.float_(repr(value))  # full precision: shares written must still sum to 1
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return tomlkit.string(value)
+    if isinstance(value, dt.datetime):
+        raise TypeError("cannot write a date-time to a scenario; expected a date")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return tomlkit.date(value.isoformat())
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key_text(k)} = {value_text(v)}" for k, v in value.items()) + " }"
+        array = tomlkit.array()
+        for v in value:
+            array.append(_item(v))
+        return array
+    if isinstance(value, Mapping):
+        table = tomlkit.inline_table()
+        for k, v in value.items():
+            if v is not None:  # TOML has no null
+                table.append(str(k), _item(v))
+        return table
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def render(header: list[str], top: list[Entry], sections: list[Section]) -> str:
-    lines = [f"# {line}" if line else "#" for line in header]
-    for entry in top:
-        lines += _entry(entry)
-    for section in sections:
-        lines.append("")
-        if section.comment:
-            lines += [f"# {line}" for line in section.comment.splitlines()]
-        lines.append(f"[{section.name}]")
-        for entry in section.entries:
-            lines += _entry(entry)
-    return "\n".join(lines) + "\n"
+def _comment_lines(container, text: str) -> None:
+    for line in text.splitlines():
+        container.add(tomlkit.comment(line))
 
 
-def _entry(entry: Entry) -> list[str]:
-    comment = [f"# {line}" for line in entry.comment.splitlines()] if entry.comment else []
-    return comment + [f"{key_text(entry.key)} = {value_text(entry.value)}"]
+def _has_entries(node: Mapping) -> bool:
+    """Whether a table (or a table under it) holds a value to write."""
+    for value in node.values():
+        if value is None or value == ():
+            continue
+        if isinstance(value, Mapping) and not _is_inline(value):
+            if _has_entries(value):
+                return True
+        else:
+            return True
+    return False
 
 
-def render_scenario(data: dict, comments: dict[str, str], header: list[str], default_comment: str) -> str:
-    """A whole scenario as TOML: tables in the scenario's order, every value with its comment
-    (`comments` by dotted path, a table's comment standing for its values; values without one
-    get `default_comment`)."""
-    top: list[Entry] = []
-    sections: list[Section] = []
+def render_scenario(data: Mapping, comments: Mapping[KeyPath, str], header: list[str], default_comment: str) -> str:
+    """A whole scenario as TOML: tables in the scenario's order, every value with its comment.
 
-    def walk(node: dict, path: str, table: str, comment: str) -> None:
-        section = Section(table) if path else None
+    `comments` is keyed by key path (a tuple of parts, so a name with a dot is one part); a
+    table's comment stands for its values; values without one get `default_comment`. Optional
+    settings left as None (or empty) are left out: TOML has no null.
+    """
+    doc = tomlkit.document()
+    for line in header:
+        doc.add(tomlkit.comment(line))
+    # comments above a table header belong, in tomlkit's model, to whatever was written just
+    # before the header: the document or the last table with values
+    last: list[TOMLDocument | Table] = [doc]
+
+    def walk(node: Mapping, path: KeyPath, container: TOMLDocument | Table, comment: str) -> None:
         nested = []
         for key, value in node.items():
-            here = f"{path}.{key}" if path else key
-            if value is None or value == ():  # optional settings left out (TOML has no null)
+            here = (*path, str(key))
+            if value is None or value == ():
                 continue
-            if isinstance(value, dict) and "family" not in value and "after_days" not in value:
-                nested.append((value, here, f"{table}.{key_text(key)}" if table else key_text(key)))
+            if isinstance(value, Mapping) and not _is_inline(value):
+                nested.append((value, here))
                 continue
-            entry = Entry(key, value, comments.get(here, comment))
-            (section.entries if section else top).append(entry)
-        if section and section.entries:
-            sections.append(section)
-        for value, here, name in nested:
-            walk(value, here, name, comments.get(here, comment))
+            _comment_lines(container, comments.get(here, comment))
+            container.add(str(key), _item(value))
+        for value, here in nested:
+            if not _has_entries(value):
+                continue
+            own = any(v is not None and v != () and not (isinstance(v, Mapping) and not _is_inline(v)) for v in value.values())
+            table = tomlkit.table(is_super_table=not own)
+            table_comment = comments.get(here, comment)
+            if own:
+                before = last[0]
+                before.add(tomlkit.nl())
+                if here in comments:  # a table's own comment, above its header (its values repeat it)
+                    _comment_lines(before, comments[here])
+                last[0] = table
+            container.add(here[-1], table)
+            table.trivia.indent = ""  # tomlkit puts a blank line right above a header it adds: ours is above the comment
+            walk(value, here, table, table_comment)
 
-    walk(data, "", "", default_comment)
-    return render(header, top, sections)
+    walk(data, (), doc, default_comment)
+    return tomlkit.dumps(doc)
+
+
+__all__ = ["KeyPath", "dotted", "key_text", "render_scenario"]

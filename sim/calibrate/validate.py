@@ -137,8 +137,9 @@ def gate_warning(failed: pd.DataFrame, what: str) -> list[str]:
     ]
 
 
-def quality_markdown(table: pd.DataFrame, warning: list[str], what: str) -> str:
-    """quality.md: the gate's verdict on every compared KPI (and the warning, if any)."""
+def quality_markdown(table: pd.DataFrame, warning: list[str], what: str, data_quality: pd.DataFrame | None = None) -> str:
+    """quality.md: the gate's verdict on every compared KPI (and the warning, if any), then the
+    data-quality rules that broke rows (`data_quality`: the extract's quality table)."""
     lines = [f"# Calibration quality: {what} against the history", ""]
     lines += [f"> {line}" if line else ">" for line in warning] or ["Every compared KPI passes the gate."]
     lines += [
@@ -153,4 +154,19 @@ def quality_markdown(table: pd.DataFrame, warning: list[str], what: str) -> str:
     for row in table.itertuples():
         lines.append(f"| {row.kpi} | {row.observed_mean:.4g} | {row.simulated_mean:.4g} | "
                      f"{row.history_mean_low:.4g} to {row.history_mean_high:.4g} | {row.share_weeks_in_95_band:.0%} | {row.verdict} |")
+    if data_quality is not None:
+        broken = data_quality[data_quality["rows_broken"] > 0]
+        lines += [
+            "", "## Data faults", "",
+            "The data-quality rules that broke rows (counts 1–4 shown as <5); every rule, with those that broke none, is in quality.csv.",
+            "",
+        ]
+        if broken.empty:
+            lines.append("No rule broke a row.")
+        else:
+            lines += ["| file | rule | rows | action | note |", "|---|---|---:|---|---|"]
+            for r in broken.itertuples():
+                n = "<5" if 0 < r.rows_broken < 5 else str(r.rows_broken)
+                cells = [str(v).replace("|", "\\|").replace("\n", " ") for v in (r.file, r.rule, n, r.action, r.note)]
+                lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
