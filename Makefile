@@ -21,9 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 demo: $(VENV)/.installed-demo  ## install, compare the baseline with HomeFirst (10 paired replications of one year), write the HTML report
-	@out=runs/demo-$$(date +%Y%m%d-%H%M%S) && \
-	$(BIN)/icsim compare baseline homefirst --replications 10 --workers 2 --out $$out && \
-	$(BIN)/icsim report $$out
+	$(BIN)/icsim compare baseline homefirst --replications 10 --workers 2 --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 lint: $(VENV)/.installed-test  ## ruff (configured in pyproject.toml)
 	$(BIN)/ruff check sim tests benchmarks scripts

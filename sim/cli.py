@@ -6,8 +6,8 @@ imported up front; a command imports what it needs when it runs, so `--help` ans
 
 from __future__ import annotations
 
+import errno
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Optional
@@ -34,9 +34,13 @@ def _say(text: str, console: Console = out_console) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _fail(message: str) -> None:
+def _warn(message: str) -> None:
+    _say(f"warning: {message}", err_console)
+
+
+def _fail(message: str, code: int = 2) -> None:
     _say(f"error: {message}", err_console)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 @contextmanager
@@ -48,27 +52,14 @@ def _input_errors():
         yield
     except InputError as exc:
         _fail(str(exc))
+    except OSError as exc:  # the disk: a folder under a file, no permission, no space (not the input: exit 1)
+        _fail(f"{exc.filename or 'writing the output'}: {exc.strerror or exc}", 1 if exc.errno == errno.ENOSPC else 2)
 
 
-class _Progress:
-    """A progress bar on stderr (only on a terminal), fed by a workflow's callbacks."""
+def _progress(quiet: bool):
+    from .outputs.progress import RunProgress
 
-    def __init__(self, quiet: bool):
-        from rich import progress as p
-
-        self.bar = p.Progress(p.TextColumn("[bold]simulating[/]"), p.BarColumn(), p.MofNCompleteColumn(),
-                              p.TextColumn("replications"), p.TextColumn("{task.fields[rate]}"), p.TimeRemainingColumn(),
-                              console=err_console, disable=quiet or not err_console.is_terminal, transient=True)
-        self.task, self.already, self.clock = None, 0, time.perf_counter()
-
-    def start(self, total: int, already: int) -> None:
-        self.task = self.bar.add_task("run", total=total, completed=already, rate="")
-        self.already, self.clock = already, time.perf_counter()
-
-    def advance(self, _replication: int) -> None:
-        self.bar.advance(self.task)
-        fresh = self.bar.tasks[0].completed - self.already
-        self.bar.update(self.task, rate=f"{fresh / max(time.perf_counter() - self.clock, 1e-9) * 60:.1f}/min")
+    return RunProgress(err_console, quiet)
 
 
 @app.command()
@@ -102,7 +93,7 @@ def run(
     interrupted (Ctrl-C, a kill, a crash), `icsim run --resume OUT` computes only the missing ones."""
     from . import workflows
 
-    progress = _Progress(quiet)
+    progress = _progress(quiet)
     with _input_errors():
         try:
             with progress.bar:
@@ -110,7 +101,7 @@ def run(
                     scenario, replications=replications, seed=seed, years=years, workers=workers, backend=backend,
                     scheduler=scheduler, out=out or (None if resume else workflows.AUTO), resume=resume,
                     on_start=progress.start, on_replication=progress.advance,
-                    notify=lambda text: _say(f"warning: {text}", err_console),
+                    notify=_warn,
                 )
         except workflows.RunInterrupted as exc:
             _say(str(exc), err_console)
@@ -141,11 +132,11 @@ def compare(
     people per year and the annualised financial benefit with a low/central/high range."""
     from . import workflows
 
-    progress = _Progress(quiet)
+    progress = _progress(quiet)
     with _input_errors(), progress.bar:
         outcome = workflows.compare(
             baseline, scenarios, replications=replications, seed=seed, years=years, workers=workers, costs=costs,
-            out=out or workflows.AUTO, on_start=progress.start, on_replication=progress.advance,
+            out=out or workflows.AUTO, on_start=progress.start, on_replication=progress.advance, notify=_warn,
         )
     if not quiet:
         from .outputs.console import comparison_tables
@@ -153,7 +144,7 @@ def compare(
         for table in comparison_tables(outcome.tables, outcome.baseline_name):
             out_console.print(table)
     _say(f"compared {len(outcome.comparison.scenarios)} scenario(s) with '{outcome.baseline_name}' over {outcome.comparison.baseline.scenario.run.replications} "
-         f"paired replications (seed {outcome.comparison.baseline.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/")
+         f"paired replications (seed {outcome.comparison.baseline.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/; report: {outcome.report}")
 
 
 @app.command()

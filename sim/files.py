@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -16,6 +17,18 @@ def check_out_dir(out: Path) -> None:
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out}: output folder already exists and is not empty; choose another --out")
+
+
+def claim_out_dir(out: Path, owner_file: str) -> None:
+    """Create `out` (or take it if empty) and, atomically, its `owner_file`: of two runs given the
+    same folder at once, exactly one creates that file (O_EXCL); the other is refused."""
+    out = Path(out)
+    check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(out / owner_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise InputError(f"{out}: another run has just started in this folder; choose another --out") from None
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -50,11 +63,16 @@ def staged(out: Path, replace: bool = False):
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         yield staging
-        if out.is_dir() and replace:
-            shutil.rmtree(out)
-        elif out.exists():
-            out.rmdir()  # empty (checked above)
-        os.replace(staging, out)
+        try:
+            if out.is_dir() and replace:
+                shutil.rmtree(out)
+            elif out.exists():
+                out.rmdir()  # empty (checked above)
+            os.replace(staging, out)  # refused if another run filled `out` meanwhile: never merged
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            raise InputError(f"{out}: another run wrote this folder meanwhile; choose another --out") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

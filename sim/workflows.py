@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sys
 import time
@@ -35,7 +36,7 @@ from .inputs.census import write_census
 from .inputs.costs import CostTable, load_costs
 from .inputs.library import DEFAULT_BASE, DEFAULT_COSTS, library_file, resolve_scenario
 from .inputs.loading import load_scenario
-from .inputs.scenario import Scenario
+from .inputs.scenario import MAX_REPLICATIONS, MAX_YEARS, Scenario
 from .inputs.sources import sources_for
 from .model.census import census_at, size_by_place
 from .outputs.folders import (
@@ -53,6 +54,7 @@ Notify = Callable[[str], None]
 OnReplication = Callable[[int], None]
 
 
+MAX_WORKERS = 64  # processes on one machine; a Dask cluster takes more (--scheduler)
 AUTO = "auto"  # out=AUTO: write the folder under runs/, named by the workflow (what the CLI does without --out)
 
 
@@ -72,11 +74,46 @@ def _at_least(name: str, value, minimum) -> None:
         raise InputError(f"{name} = {value}: expected a number >= {minimum}")
 
 
+def _at_most(name: str, value, maximum, beyond: str) -> None:
+    if value is not None and value > maximum:
+        raise InputError(f"{name} = {value}: expected at most {maximum}{beyond}")
+
+
 def check_run_options(replications=None, years=None, workers=None, seed=None) -> None:
+    """Refuse impossible or runaway settings before anything runs (docs/decisions.md, caps)."""
     _at_least("--replications", replications, 1)
+    _at_most("--replications", replications, MAX_REPLICATIONS, " (more changes no interval usefully; run the rest as another seed)")
     _at_least("--years", years, 1e-9)
+    _at_most("--years", years, MAX_YEARS, "")
     _at_least("--workers", workers, 1)
+    _at_most("--workers", workers, MAX_WORKERS,
+             f" processes on one machine (this one has {os.cpu_count()} cores); for more, use --backend dask --scheduler ADDRESS")
     _at_least("--seed", seed, 0)
+
+
+RUN_SETTINGS_PAIRED = ("start_date", "warmup_days", "years", "replications", "seed", "census")
+
+
+def _ignore(_text: str) -> None:
+    pass
+
+
+def _alignment_notes(base: Scenario, others: dict[str, Scenario], paths: list[Path | None],
+                     base_path: Path | None, options: dict) -> list[str]:
+    """What a compare says before it runs: each scenario runs on the baseline's run settings
+    (common random numbers pair replication r with r), so its own differing settings are not
+    used (unless a command-line option set it for all); and scheduled capacity changes dated
+    outside the simulated period."""
+    notes = [f"baseline {base_path or base.meta.name}: {note}" for note in base.schedule_dates_outside()]
+    for (name, scenario), path in zip(others.items(), paths, strict=True):
+        differ = [key for key in RUN_SETTINGS_PAIRED
+                  if options.get(key) is None and getattr(scenario.run, key) != getattr(base.run, key)]
+        if differ:
+            listed = ", ".join(f"run.{k} = {getattr(scenario.run, k)} (baseline {getattr(base.run, k)})" for k in differ)
+            notes.append(f"{path or name}: {listed}: the baseline's are used, so that replications pair up")
+        aligned = scenario.with_run(**{k: getattr(base.run, k) for k in RUN_SETTINGS_PAIRED})
+        notes += [f"{path or name}: {note}" for note in aligned.schedule_dates_outside()]
+    return notes
 
 
 def _scenario(given: str | Path | Scenario) -> tuple[Scenario, Path | None]:
@@ -186,6 +223,8 @@ def run(
         out = _out(out, loaded.meta.name)
         command, scenario_file = command or sys.argv, _file(path)
         settings = {"sources": _sources(path)}
+        for note in loaded.schedule_dates_outside():
+            (notify or _ignore)(f"{path or loaded.meta.name}: {note}")
     if scheduler is not None and backend != "dask":
         raise InputError("--scheduler: only with --backend dask")
     store = None
@@ -205,7 +244,7 @@ def run(
         on_start(n, already)
     try:
         result = run_replications(loaded, workers=workers, on_replication=on_replication, backend=backend,
-                                  scheduler=scheduler, store=store)
+                                  scheduler=scheduler, store=store, notify=notify)
     except KeyboardInterrupt:
         if out is None:
             raise
@@ -214,7 +253,7 @@ def run(
     if out is not None:
         manifest_data = manifest(result, scenario_file, command, time.perf_counter() - started, settings.get("sources"))
         folder = finish_run_folder(result, out, manifest_data)
-    return RunOutcome(result, folder, already, time.perf_counter() - started)
+    return RunOutcome(result, folder, result.resumed, time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +267,7 @@ class CompareOutcome:
     baseline_name: str
     folder: Path | None
     seconds: float
+    report: Path | None = None  # the folder's HTML report (folder/report.html)
 
 
 def compare(
@@ -243,6 +283,7 @@ def compare(
     on_start: Callable[[int, int], None] | None = None,
     on_replication: OnReplication | None = None,
     command: list[str] | None = None,
+    notify: Notify | None = None,
 ) -> CompareOutcome:
     """Compare scenarios with a baseline on common random numbers: paired KPI differences,
     people per year and the annualised financial benefit (flow-based, with a low / central /
@@ -261,6 +302,8 @@ def compare(
                              "scenario has")
         others[loaded.meta.name] = loaded
         paths.append(path)
+    for note in _alignment_notes(base, others, paths, base_path, {"years": years, "seed": seed, "replications": replications}):
+        (notify or _ignore)(note)
     cost_table, costs_file = _costs(costs)
     out = _out(out, "compare")
     if out is not None:
@@ -314,7 +357,11 @@ def compare(
 
         workbook = {"benefit.xlsx": lambda path: write_workbook(path, tables, manifest_data)}
         folder = write_folder(out, tables, manifest_data, files=workbook)
-    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started)
+        from .outputs.report import write_report  # the view of the finished folder, written into it
+
+        report_path = write_report(folder, folder / "report.html")
+    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started,
+                          report_path if out is not None else None)
 
 
 def _costs(costs: str | Path | CostTable | None) -> tuple[CostTable, str]:

@@ -45,10 +45,10 @@ def test_serial_process_pool_and_dask_give_byte_identical_output():
 
 def test_saved_replications_are_reused_not_recomputed(tmp_path):
     """A store filled by one run feeds the next: nothing is recomputed and the bytes are equal
-    (pickle round-trips every float exactly)."""
+    (every float round-trips exactly)."""
     scenario = load_scenario(REPO / "scenarios" / "baseline.toml").with_run(years=0.1)
     first = run(scenario, replications=3, store=tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"rep-00000{r}.pkl" for r in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"rep-00000{r}.npz" for r in range(3)]
     computed = []
     again = run(scenario, replications=3, store=tmp_path, on_replication=computed.append)
     assert computed == [] and frames(again) == frames(first)
@@ -71,7 +71,7 @@ def interrupt(out: Path, sig: int) -> subprocess.CompletedProcess:
     process = subprocess.Popen([ICSIM, "run", "scenarios/baseline.toml", *ARGS, "--out", str(out)], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(list((out / "replications").glob("rep-*.pkl"))) < 2:
+    while len(list((out / "replications").glob("rep-*.npz"))) < 2:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "no replication saved within 60 s"
         time.sleep(0.02)
@@ -83,7 +83,7 @@ def interrupt(out: Path, sig: int) -> subprocess.CompletedProcess:
 def resume_and_compare(out: Path, uninterrupted: Path) -> None:
     saved = sorted(p.name for p in (out / "replications").iterdir())
     assert 2 <= len(saved) < 6, saved  # interrupted midway: some, not all
-    assert all(name.startswith("rep-") and name.endswith(".pkl") for name in saved), saved  # no half-written file
+    assert all(name.startswith("rep-") and name.endswith(".npz") for name in saved), saved  # no half-written file
     assert not (out / "manifest.json").exists()
     done = subprocess.run([ICSIM, "run", "--resume", str(out), "--quiet"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -79,3 +79,21 @@ def test_run_manifest_and_report_carry_the_sources(tmp_path):
     text = report.read_text()
     row = text[text.index(">home_ward.capacity<"):]
     assert "NHS England case study" in row[: row.index("</tr>")]
+
+
+def test_sources_read_names_with_quotes_brackets_and_dots(tmp_path):
+    """Site names from real extracts: a TOML parser reads the header, so a `]`, an escaped quote
+    or an apostrophe inside a name neither hides the table nor leaks its escapes."""
+    path = tmp_path / "names.toml"
+    path.write_text(
+        '[beds.sites."St James\'s ]Hub 1"]  # the hub by the station\n'
+        "beds = 3  # three beds, contract 2025\n"
+        '[beds.sites."The \\"Beeches\\""]\n'
+        "# a comment just under a header describes the table\n"
+        "beds = 4\n",
+        encoding="utf-8",
+    )
+    found = scenario_sources(path)
+    assert found["beds.sites.St James's ]Hub 1"] == "the hub by the station"
+    assert found["beds.sites.St James's ]Hub 1.beds"] == "three beds, contract 2025"
+    assert found['beds.sites.The "Beeches"'] == "a comment just under a header describes the table"

@@ -6,7 +6,8 @@ or --backend.
 
 With `store` (a folder), every finished replication is saved there at once
 (`sim.experiment.replication`), and replications already saved there are loaded instead of
-recomputed: this is how an interrupted run is resumed.
+recomputed: this is how an interrupted run is resumed. A saved file that is damaged, changed or
+written for another scenario, seed, replication or icsim version is recomputed, with a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import math
 import signal
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -26,7 +28,17 @@ from ..errors import InputError
 from ..inputs.scenario import Scenario
 from ..model import simulate
 from .kpis import replication_kpis, yearly_kpis
-from .replication import ReplicationResult, load_replication, save_replication, saved_replications
+from .replication import (
+    ReplicationResult,
+    ReplicationStoreWarning,
+    UnusableReplication,
+    legacy_files,
+    load_replication,
+    replication_file,
+    save_replication,
+    saved_replications,
+    scenario_key,
+)
 from .stats import fan, summarise
 
 YEARLY_REPLICATION_COLUMNS = ["replication", "year", "kpi", "scope", "unit", "value"]
@@ -42,6 +54,7 @@ class RunResult:
     timings: dict = field(default_factory=dict)
     yearly_replications: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=YEARLY_REPLICATION_COLUMNS))
     # replication, year, kpi, scope, unit, value: each reporting year (sim.experiment.kpis.yearly_kpis)
+    resumed: int = 0  # replications loaded from the store, not computed by this run
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -57,6 +70,10 @@ def _one(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
     out = simulate(scenario, replication, seed)
     summary, weekly = replication_kpis(out.daily, scenario, replication)
     return ReplicationResult(replication, summary, weekly, out.end_state, yearly_kpis(out.daily, scenario, replication))
+
+
+def _warn(text: str) -> None:
+    warnings.warn(text, ReplicationStoreWarning, stacklevel=3)
 
 
 _worker_scenario: Scenario | None = None
@@ -96,14 +113,16 @@ def run(
     backend: str = "local",
     scheduler: str | None = None,
     store: Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run replications 0..n-1 of `scenario` and return tidy KPI frames.
 
     backend "local": serial (workers=1) or a process pool; "dask": a dask.distributed cluster at
     `scheduler` (tcp://host:port), or a LocalCluster of `workers` processes created for this run.
     store: a folder where each finished replication is saved and from which saved ones are
-    loaded instead of recomputed (resume). `on_replication(r)` is called for each replication
-    computed by this call, in the order they finish.
+    loaded instead of recomputed (resume); a saved file that cannot be used is recomputed and
+    `notify(text)` says which and why (without `notify`, a ReplicationStoreWarning).
+    `on_replication(r)` is called for each replication computed by this call, in the order they finish.
     """
     if backend not in BACKENDS:
         raise InputError(f"backend = {backend!r}: expected one of {', '.join(BACKENDS)}")
@@ -113,17 +132,24 @@ def run(
     seed = scenario.run.seed if seed is None else seed
     started = time.perf_counter()
     results: dict[int, ReplicationResult] = {}
+    key = scenario_key(scenario) if store is not None else ""
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
+        say = notify or _warn
+        if legacy := legacy_files(store, n):
+            say(f"{Path(store)}: {len(legacy)} pickled replication file(s) (rep-*.pkl, an older icsim) not loaded, "
+                "as a pickle can run code; recomputing them")
         for r in saved_replications(store, n):
-            saved = load_replication(store, r)
-            if saved is not None:
-                results[r] = saved
+            try:
+                results[r] = load_replication(store, r, key, seed)
+            except UnusableReplication as exc:
+                say(f"{replication_file(store, r)}: not used, {exc}; recomputing it")
+    resumed = len(results)
     todo = [r for r in range(n) if r not in results]
 
     def done(r: int, result: ReplicationResult) -> None:
         if store is not None:
-            save_replication(store, result)
+            save_replication(store, result, key, seed)
         results[r] = result
         if on_replication:
             on_replication(r)
@@ -143,6 +169,7 @@ def run(
     if backend != "local":
         timings["backend"] = backend
     return RunResult(
+        resumed=resumed,
         scenario=scenario,
         seed=seed,
         replications=pd.concat([r.summary for r in ordered], ignore_index=True),

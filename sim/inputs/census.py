@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..files import write_atomic
+from .reading import read_text
 
 COLUMNS = ("place", "site", "days_so_far")
 PLACES = (
@@ -57,12 +58,7 @@ def read_census(path: str | Path, scenario) -> list[CensusRow]:
     """The census rows, validated against the scenario (its bed sites). Raises InputError:
     one line naming the file, the row (line number), the bad value and what was expected."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: census file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: census file not readable: {exc}") from None
+    text = read_text(path, "census file")
     sites = list(scenario.beds.sites)
     lines = [
         (n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.startswith("#")

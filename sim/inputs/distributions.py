@@ -13,13 +13,53 @@ from functools import cached_property
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationInfo, model_validator
 from scipy import special
 from scipy.optimize import brentq
+
+# No scenario figure (days, people, hours, rates, populations) is anywhere near this: a larger
+# number is a typo or a hostile file, and would overflow or run for ever rather than fail.
+LARGEST_NUMBER = 1e9
+UNBOUNDED_FIELDS = frozenset({"seed"})  # any integer seeds the generator
+
+
+def refuse_absurd_numbers(cls, value, info: ValidationInfo):
+    """An after-validator for every field of an input model: numbers beyond ±LARGEST_NUMBER
+    (in the field or in its arrays and tables; nested models check their own) are refused
+    before anything runs."""
+    if info.field_name not in UNBOUNDED_FIELDS:
+        _check_magnitude(value)
+    return value
+
+
+def _check_magnitude(value) -> None:
+    if isinstance(value, bool | BaseModel):
+        return
+    if isinstance(value, int | float):
+        # inf here is "unlimited" (a typed inf or NaN is refused by allow_inf_nan, with its own message)
+        if LARGEST_NUMBER < abs(value) < math.inf:
+            raise ValueError(f"expected a number between -{LARGEST_NUMBER:.0e} and {LARGEST_NUMBER:.0e}")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_magnitude(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_magnitude(item)
 
 
 class _Family(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_absurd_numbers(cls, data):
+        # a model-level check: the discriminator `family` may not carry a field validator
+        for key, value in data.items() if isinstance(data, dict) else ():
+            try:
+                _check_magnitude(value)
+            except ValueError as exc:
+                raise ValueError(f"{key} = {value!r}: {exc}") from None
+        return data
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw `size` values from `rng` (one uniform per value)."""

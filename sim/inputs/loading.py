@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..errors import InputError
 from .census import read_census
 from .library import resolve_scenario, scenario_names
-from .reading import describe_error, read_toml
+from .reading import describe_error, read_json, read_text, read_toml
 from .scenario import Scenario
 
 
@@ -29,7 +29,11 @@ def load_scenario(path: str | Path) -> Scenario:
     replications and years that run used) reproduces that run exactly.
     """
     path = resolve_scenario(path)
-    if not path.exists():
+    if path.is_dir():  # a run folder reproduces its run; any other folder is a mistake
+        if not (path / "manifest.json").is_file():
+            raise InputError(f"{path}: is a folder; expected a scenario file, a library scenario or a run folder (with manifest.json)")
+        path = path / "manifest.json"
+    if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: file not found; expected a scenario file or a library scenario "
                          f"({', '.join(scenario_names())})")
     if path.suffix == ".json":
@@ -54,10 +58,7 @@ def _resolve_census(data: dict, path: Path) -> None:
 
 
 def _from_manifest(path: Path) -> Scenario:
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    manifest = read_json(path, "run manifest")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
         raise InputError(f"{path}: scenario: missing; expected a run folder's manifest.json")
     try:  # JSON mode: dates arrive as ISO text
@@ -78,16 +79,16 @@ POPULATION_COLUMNS = ("year", "age_band", "variant", "population", "source")
 
 def _read_population(data: dict, scenario_path: Path) -> None:
     """Fill arrivals.population's table from its CSV (path relative to the scenario file)."""
-    population = data.get("arrivals", {}).get("population")
+    arrivals = data.get("arrivals")
+    population = arrivals.get("population") if isinstance(arrivals, dict) else None
     if not isinstance(population, dict) or not isinstance(population.get("file"), str) or "years" in population:
         return
     path = scenario_path.parent / population["file"]
     where = f"{scenario_path}: arrivals.population.file = {population['file']!r}"
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    except FileNotFoundError:
-        raise InputError(f"{where}: file not found ({path})") from None
+    if not path.exists() and not path.is_symlink():
+        raise InputError(f"{where}: file not found ({path})")
+    text = read_text(path, "population file")
+    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     if not rows or tuple(rows[0].keys()) != POPULATION_COLUMNS:
         found = ", ".join(rows[0].keys()) if rows else "no rows"
         raise InputError(f"{path}: columns {found}; expected {', '.join(POPULATION_COLUMNS)}")
@@ -118,7 +119,10 @@ def _read_population(data: dict, scenario_path: Path) -> None:
 
 
 def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        raise InputError(f"{path}: cannot read the file: a loop of symbolic links") from None
     if resolved in chain:
         raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
     data = read_toml(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import tomllib
 from pathlib import Path
@@ -12,16 +13,55 @@ from pydantic import ValidationError
 from ..errors import InputError
 from .distributions import FAMILIES
 
+MAX_INPUT_BYTES = 200 * 2**20  # a scenario is kilobytes and an extract megabytes; more is a wrong file
+# byte-order marks: a file saved with one (Windows editors) reads as that encoding
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def read_text(path: str | Path, what: str = "file") -> str:
+    """A user's text file, decoded: UTF-8, or the encoding its byte-order mark names. Anything
+    else (missing, a folder, unreadable, too large, another encoding) is an InputError in one
+    line naming the file and saying what was expected."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; expected a {what}")
+        with open(path, "rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found") from None
+    except OSError as exc:  # permissions, a symlink loop, a device error
+        raise InputError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MB; expected a {what}")
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not {encoding.upper()} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "expected UTF-8: save the file as UTF-8"
+        ) from None
+
 
 def read_toml(path: Path) -> dict:
-    """A TOML file as a dict; a missing or malformed file is an InputError."""
+    """A TOML file as a dict; a missing, unreadable or malformed file is an InputError."""
+    text = read_text(path)
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid TOML: nested too deeply; expected a scenario's few levels of tables") from None
+
+
+def read_json(path: str | Path, what: str = "file") -> object:
+    """A JSON file icsim wrote (a run folder's manifest or run file), as read back from a user."""
+    try:
+        return json.loads(read_text(path, what))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"{path}: not valid JSON: {exc if isinstance(exc, json.JSONDecodeError) else 'nested too deeply'}") from None
 
 
 def describe_error(path: Path, exc: ValidationError, data: dict) -> str:

@@ -20,15 +20,22 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from ..errors import InputError
 from ..units import DAYS_PER_YEAR
-from .distributions import Deterministic, Distribution
+from .distributions import Deterministic, Distribution, refuse_absurd_numbers
 from .reading import describe_error
 
 SUM_TOLERANCE = 1e-9
+# Caps on what a run may ask for (docs/decisions.md, "Caps on runaway requests"): beyond them a
+# run would hang or exhaust memory before it reported anything.
+MAX_REPLICATIONS = 10_000  # 95% intervals stop narrowing usefully long before this
+MAX_YEARS = 50  # the blueprint horizon is 5-10 years
+MAX_WARMUP_DAYS = 3650  # ten years: over 80 times the longest mean stay in the shipped scenarios
+MAX_RATE_PER_DAY = 100_000  # arrivals a day: England's 65+ emergency admissions are a few thousand a day
 UNLIMITED = math.inf
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -59,6 +66,7 @@ Factor = Annotated[float, Field(ge=0)]
 
 class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    _magnitude = field_validator("*")(refuse_absurd_numbers)
 
 
 class Shares(Frozen):
@@ -77,8 +85,13 @@ class Shares(Frozen):
         return {name: getattr(self, name) for name in type(self).model_fields}
 
 
+def _iso_date(value: Any) -> Any:
+    """A date written as ISO text: how a run folder's JSON stores it (resume, manifests)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 class CapacityChange(Frozen):
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(_iso_date)]
     capacity: Capacity
 
 
@@ -103,9 +116,9 @@ class Meta(Frozen):
 
 class Run(Frozen):
     start_date: dt.date
-    years: float = Field(gt=0, le=50)
-    warmup_days: int = Field(ge=0)
-    replications: int = Field(ge=1)
+    years: float = Field(gt=0, le=MAX_YEARS)
+    warmup_days: int = Field(ge=0, le=MAX_WARMUP_DAYS)
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS)
     seed: int = Field(ge=0)
     # a census file (CSV, sim/inputs/census.py) the run starts from at t = 0; written relative to the
     # scenario file that names it, stored resolved (absolute) at load time
@@ -161,7 +174,7 @@ class Population(Frozen):
 class Arrivals(Frozen):
     """Non-elective arrivals (65+) at the acute front door: a non-homogeneous Poisson process."""
 
-    rate_per_day: float = Field(ge=0)
+    rate_per_day: float = Field(ge=0, le=MAX_RATE_PER_DAY)
     monthly_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=12, max_length=12)
     weekday_factors: Annotated[tuple[Factor, ...], BeforeValidator(_as_tuple)] = Field(min_length=7, max_length=7)
     annual_growth: float = Field(gt=-1, le=1)
@@ -214,8 +227,8 @@ class HomeWard(Scheduled):
 class Community(Frozen):
     """Step-up referrals from GPs and neighbourhood teams (same seasonality and growth as arrivals)."""
 
-    reablement_per_day: float = Field(ge=0)
-    bed_per_day: float = Field(ge=0)
+    reablement_per_day: float = Field(ge=0, le=MAX_RATE_PER_DAY)
+    bed_per_day: float = Field(ge=0, le=MAX_RATE_PER_DAY)
 
 
 class PathwayShares(Shares):
@@ -491,6 +504,27 @@ class Scenario(Frozen):
     def time_of(self, date: dt.date) -> float:
         """Simulation time at the start of `date`."""
         return float((date - self.run.start_date).days + self.run.warmup_days)
+
+    def schedules(self) -> dict[str, tuple[CapacityChange, ...]]:
+        """Every capacity schedule, by its key path."""
+        found = {"home_ward": self.home_ward.capacity_schedule, "front_door.assessment": self.front_door.assessment.capacity_schedule,
+                 "reablement": self.reablement.capacity_schedule, "placements": self.placements.capacity_schedule}
+        found |= {f"beds.sites.{name}": site.capacity_schedule for name, site in self.beds.sites.items()}
+        return {key: changes for key, changes in found.items() if changes}
+
+    def schedule_dates_outside(self) -> list[str]:
+        """A sentence for each scheduled capacity change dated outside the simulated period."""
+        first, last = self.date_of(0), self.date_of(self.end_day - 1)
+        notes = []
+        for key, changes in self.schedules().items():
+            for change in changes:
+                if change.date > last:
+                    notes.append(f"{key}.capacity_schedule: {change.date} is after the simulated period ({first} to {last}): "
+                                 "that change never takes effect")
+                elif change.date < first:
+                    notes.append(f"{key}.capacity_schedule: {change.date} is before the simulated period ({first} to {last}): "
+                                 "that capacity applies from the start")
+        return notes
 
     def with_run(self, **changes: Any) -> Scenario:
         """A copy with run settings changed (validated)."""

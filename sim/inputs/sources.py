@@ -13,15 +13,14 @@ import re
 import tomllib
 from pathlib import Path
 
-_KEY = re.compile(r'^\s*("[^"]+"|[A-Za-z0-9_-]+)\s*=')
-_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+from .reading import read_text
 
 
 def scenario_sources(path: str | Path) -> dict[str, str]:
     """Key path (e.g. "home_ward.capacity", or a table such as "acute.discharge_weekday") ->
     the comment documenting it, for a scenario file and the files it extends."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     data = tomllib.loads(text)
     parent = data.pop("extends", None)
     own = _comments(text)
@@ -68,15 +67,56 @@ def source_of(sources: dict[str, str], key_path: str) -> str:
     return ""
 
 
+def _split(line: str, mark: str) -> tuple[str, str] | None:
+    """(before, after) the first `mark` outside a quoted string, or None."""
+    quote, escaped = "", False
+    for i, char in enumerate(line):
+        if quote:
+            escaped = (not escaped and char == "\\" and quote == '"')
+            if char == quote and not escaped:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == mark:
+            return line[:i], line[i + 1 :]
+    return None
+
+
 def _inline_comment(line: str) -> str:
     """The text after a # that is not inside a string."""
-    quoted = False
-    for i, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == "#" and not quoted:
-            return line[i + 1 :].strip()
-    return ""
+    parts = _split(line, "#")
+    return parts[1].strip() if parts else ""
+
+
+def _key_path(toml_text: str) -> str | None:
+    """The dotted path a header (`[a."b c"]`) or key (`"St James's" =`) names, read by a TOML
+    parser so quotes, escapes, dots and brackets inside names are understood; None if not one."""
+    try:
+        node = tomllib.loads(toml_text)
+    except tomllib.TOMLDecodeError:
+        return None
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        parts.append(key)
+    return ".".join(parts) or None
+
+
+def _header(line: str) -> str | None:
+    stripped = line.strip()
+    if not stripped.startswith("[") or stripped.startswith("[["):
+        return None
+    before = _split(stripped, "#")
+    return _key_path((before[0] if before else stripped).strip() + "\n")
+
+
+def _key(line: str) -> tuple[str, str] | None:
+    """(key path, the text after =) of a `key = value` line."""
+    parts = _split(line, "=")
+    if parts is None or not parts[0].strip():
+        return None
+    path = _key_path(parts[0].strip() + " = 0\n")
+    return (path, parts[1]) if path else None
 
 
 def _comments(text: str) -> dict[str, str]:
@@ -97,17 +137,17 @@ def _comments(text: str) -> dict[str, str]:
         if stripped.startswith("#"):
             pending.append(stripped.lstrip("#").strip())
             continue
-        header = _TABLE.match(line)
+        header = _header(line)
         if header:
-            table = header.group(1).strip().replace('"', "")
+            table = header
             own = [*pending, _inline_comment(line)]
             if any(own):
                 out[table] = " ".join(c for c in own if c)
             pending, after_header = [], True
             continue
-        key = _KEY.match(line)
+        key = _key(line)
         if key:
-            name = key.group(1).strip('"')
+            name, value = key
             path = f"{table}.{name}" if table else name
             if pending and after_header and table:
                 out[table] = " ".join([out.get(table, ""), *pending]).strip()
@@ -116,6 +156,5 @@ def _comments(text: str) -> dict[str, str]:
             if comment:
                 out[path] = comment
             pending, after_header = [], False
-            value = line[key.end() :]
             depth = value.count("[") - value.count("]") if value.strip().startswith("[") else 0
     return out

@@ -29,7 +29,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..experiment.kpis import KPIS
 from ..experiment.runner import RunResult
-from ..files import check_out_dir, staged, write_atomic
+from ..files import claim_out_dir, staged, write_atomic
+from ..inputs.reading import read_json
 
 LIBRARIES = ("simpy", "numpy", "scipy", "pandas", "pydantic")
 
@@ -118,8 +119,7 @@ RUN_FORMAT = "icsim-run/1"
 def start_run_folder(out: Path, settings: dict) -> Path:
     """Create the (new or empty) run folder with run.json and replications/; return the store."""
     out = Path(out)
-    check_out_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_out_dir(out, RUN_FILE)
     out.chmod(0o755)
     write_atomic(out / RUN_FILE, json.dumps({"format": RUN_FORMAT, **settings}, indent=2, default=str) + "\n")
     store = out / REPLICATIONS_DIR
@@ -137,10 +137,7 @@ def read_run_settings(out: Path) -> dict:
         if (out / "manifest.json").is_file():
             raise InputError(f"--resume {out}: this run is already complete (manifest.json, no {RUN_FILE})")
         raise InputError(f"--resume {out}: not an interrupted icsim run ({RUN_FILE} missing)")
-    try:
-        settings = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    settings = read_json(path, "run file")
     if not isinstance(settings, dict) or settings.get("format") != RUN_FORMAT or not isinstance(settings.get("scenario"), dict):
         raise InputError(f"{path}: expected an icsim run file ({RUN_FORMAT})")
     for leftover in (out / REPLICATIONS_DIR).glob(".rep-*.tmp"):  # a write cut short by a kill
