@@ -282,3 +282,58 @@ def test_fuzzed_scenarios_get_one_line_or_load(tmp_path, capsys, monkeypatch, pa
     code, _, err = invoke(capsys, monkeypatch, "run", scenario, "--quiet", "--out", out)
     assert_one_line(code, err, str(scenario))
     assert not out.exists()
+
+
+# -- fuzz: mutated extracts ----------------------------------------------------------------------
+
+EXTRACT_FILES = ("spells.csv", "ic_episodes.csv")
+
+
+@pytest.fixture(scope="module")
+def small_extract(tmp_path_factory) -> Path:
+    """A small synthetic extract: the first 300 rows of each file."""
+    folder = tmp_path_factory.mktemp("extract")
+    workflows.synth(folder / "x", years=0.3, seed=3)
+    for name in EXTRACT_FILES:
+        lines = (folder / "x" / name).read_text(encoding="utf-8").splitlines()[:301]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+CELLS = st.one_of(st.text(max_size=12), st.sampled_from(["", "NaN", "-1", "1e308", "2031-02-30T25:61:00", "31/12/2024",
+                                                          "P3", "hub_1", "St James's", "\u00e9", '"', ",", "\n"]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(EXTRACT_FILES), kind=st.sampled_from(["cell", "drop_column", "duplicate_column", "short_row",
+                                                                  "header_only", "encoding", "truncated", "noise"]),
+       row=st.integers(0, 300), column=st.integers(0, 11), cell=CELLS, how=st.sampled_from(ENCODINGS), cut=st.floats(0, 1))
+def test_fuzzed_extracts_get_one_line_or_read(tmp_path, small_extract, name, kind, row, column, cell, how, cut):
+    """Any mutation of an extract file (a cell's value, a column dropped or repeated, a short row,
+    no data, another encoding, truncation, a corrupt byte) is read (the quality rules count what
+    they drop) or refused with one InputError line naming the file; never another exception."""
+    from sim.calibrate.extract import read_extract
+
+    folder = tmp_path / "extract"
+    folder.mkdir(exist_ok=True)
+    for each in EXTRACT_FILES:
+        (folder / each).write_bytes((small_extract / each).read_bytes())
+    lines = [line.split(",") for line in (small_extract / name).read_text(encoding="utf-8").splitlines()]
+    r, c = row % len(lines), column % len(lines[0])
+    if kind == "cell":
+        lines[r][c % len(lines[r])] = cell
+    elif kind == "drop_column":
+        lines = [line[:c] + line[c + 1 :] for line in lines]
+    elif kind == "duplicate_column":
+        lines = [[*line, line[c]] for line in lines]
+    elif kind == "short_row":
+        lines[r] = lines[r][:c]
+    elif kind == "header_only":
+        lines = lines[:1]
+    text = "\n".join(",".join(line) for line in lines) + "\n"
+    (folder / name).write_bytes(_encode(text, how if kind == "encoding" else kind if kind in ("truncated", "noise") else "utf-8", cut))
+    try:
+        read_extract(folder)
+    except InputError as exc:
+        message = str(exc)
+        assert "\n" not in message and str(folder) in message, message

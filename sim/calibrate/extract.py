@@ -16,6 +16,7 @@ tz-naive datetime64[ns] in UTC. A date alone means 00:00 on that date.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..inputs.reading import read_text
 
 SPELL_COLUMNS = ("spell_id", "person_id", "age", "admission_ts", "ready_ts", "discharge_ts", "pathway", "site")
 EPISODE_COLUMNS = (
@@ -96,23 +98,21 @@ def _find(folder: Path, stem: str) -> Path:
 
 def _read_csv(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
     """Header, row numbers (line where each record starts) and records; blank lines skipped."""
+    text = read_text(path, "CSV file")  # UTF-8 or its byte-order mark; folders, loops, size refused
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header: list[str] | None = None
-            rows, records = [], []
-            line = 0
-            for record in reader:
-                start, line = line + 1, reader.line_num
-                if not record or all(not v.strip() for v in record):
-                    continue
-                if header is None:
-                    header = [c.strip() for c in record]
-                    continue
-                rows.append(start)
-                records.append(record)
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; expected a UTF-8 CSV file") from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header: list[str] | None = None
+        rows, records = [], []
+        line = 0
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if not record or all(not v.strip() for v in record):
+                continue
+            if header is None:
+                header = [c.strip() for c in record]
+                continue
+            rows.append(start)
+            records.append(record)
     except csv.Error as exc:
         raise InputError(f"{path}: not readable as CSV ({exc}); expected a comma-separated file") from None
     if header is None:
