@@ -24,7 +24,7 @@ import pandas as pd
 
 from .errors import InputError
 from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit_over_years, benefit_tables, run_rate, sensitivity
-from .experiment.compare import Comparison
+from .experiment.compare import Comparison, aligned
 from .experiment.compare import compare as compare_replications
 from .experiment.plan import parse_target
 from .experiment.plan import plan as find_plan
@@ -111,8 +111,7 @@ def _alignment_notes(base: Scenario, others: dict[str, Scenario], paths: list[Pa
         if differ:
             listed = ", ".join(f"run.{k} = {getattr(scenario.run, k)} (baseline {getattr(base.run, k)})" for k in differ)
             notes.append(f"{path or name}: {listed}: the baseline's are used, so that replications pair up")
-        aligned = scenario.with_run(**{k: getattr(base.run, k) for k in RUN_SETTINGS_PAIRED})
-        notes += [f"{path or name}: {note}" for note in aligned.schedule_dates_outside()]
+        notes += [f"{path or name}: {note}" for note in aligned(scenario, base).schedule_dates_outside()]
     return notes
 
 
@@ -335,7 +334,7 @@ def compare(
             ignore_index=True,
         ),
     }
-    folder = None
+    folder = report_path = None
     if out is not None:
         manifest_data = {
             **provenance(command or sys.argv),
@@ -360,8 +359,7 @@ def compare(
         from .outputs.report import write_report  # the view of the finished folder, written into it
 
         report_path = write_report(folder, folder / "report.html")
-    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started,
-                          report_path if out is not None else None)
+    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started, report_path)
 
 
 def _costs(costs: str | Path | CostTable | None) -> tuple[CostTable, str]:

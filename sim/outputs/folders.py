@@ -28,18 +28,12 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..experiment.kpis import KPIS
+from ..experiment.replication import icsim_version
 from ..experiment.runner import RunResult
 from ..files import claim_out_dir, staged, write_atomic
 from ..inputs.reading import read_json
 
 LIBRARIES = ("simpy", "numpy", "scipy", "pandas", "pydantic")
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("icsim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def git_commit() -> str:
@@ -61,7 +55,7 @@ def git_commit() -> str:
 def provenance(command: list[str]) -> dict:
     """Who made this folder: version, commit, time, command, platform."""
     return {
-        "icsim_version": package_version(),
+        "icsim_version": icsim_version(),
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command,
