@@ -134,3 +134,13 @@ def test_people_counters_say_what_they_count_and_keep_their_sign():
     assert home.change == -656 and (home.ci95_low, home.ci95_high) == (-661, -651)
     assert home.definition.startswith("people discharged from hospital to their own home")
     assert all(d and d[0].islower() and not d.endswith(".") for d in people["definition"])
+
+
+def test_a_compare_shorter_than_a_reporting_year_still_writes_its_workbook(tmp_path):
+    """0.05 years (18 days) is under the 28 days a part-year needs, so the by-year table has no
+    year: its empty cells once crashed the workbook's column widths (a traceback, exit 1)."""
+    from sim.workflows import compare as run_compare
+
+    outcome = run_compare("baseline", ["beds_plus_12"], replications=2, years=0.05, out=tmp_path / "short")
+    book = openpyxl.load_workbook(outcome.folder / "benefit.xlsx")
+    assert "Answer" in book.sheetnames and (outcome.folder / "manifest.json").is_file()

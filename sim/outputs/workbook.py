@@ -90,8 +90,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], manifest: dict) 
             sheet.freeze_panes(1, 1)
             for k, column in enumerate(frame.columns):
                 sheet.write(0, k, column, header)
-                text = frame[column].astype(str)
-                width = min(max(len(str(column)), int(text.str.len().quantile(0.9)) if len(text) else 0) + 2, 60)
+                lengths = frame[column].map(lambda value: len(str(value)))  # an empty cell (<NA>) has a length too
+                width = min(max(len(str(column)), int(lengths.quantile(0.9)) if len(lengths) else 0) + 2, 60)
                 if column in MONEY_COLUMNS or (name == "Unit costs" and column in ("low", "central", "high")):
                     sheet.set_column(k, k, max(width, 14), money)
                 elif pd.api.types.is_float_dtype(frame[column]):
