@@ -3,6 +3,9 @@
 A scenario file may start with `extends = "other.toml"` and override only what changes (tables
 merge key by key; a distribution, an array or a value replaces the parent's whole). Paths in a
 file (`extends`, `arrivals.population.file`, `run.census`) are relative to the file naming them.
+`extends` may also name a shipped scenario (`extends = "baseline"`: a bare name, no suffix or
+folder, when no such file lies beside the child), so a file made elsewhere (a web-app variant)
+works wherever icsim is installed.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from ..errors import InputError
 from .census import read_census
-from .library import resolve_scenario, scenario_names
+from .library import LIBRARY, library_file, resolve_scenario, scenario_names
 from .reading import describe_error, read_json, read_text, read_toml
 from .scenario import Scenario
 
@@ -38,7 +42,17 @@ def load_scenario(path: str | Path) -> Scenario:
                          f"({', '.join(scenario_names())})")
     if path.suffix == ".json":
         return _from_manifest(path)
-    data = _read_merged(path, chain=())
+    return _validated(path, _read_merged(path, chain=()))
+
+
+def load_scenario_text(path: str | Path, text: str) -> Scenario:
+    """The scenario a file at `path` holding `text` would load to (its `extends` and relative
+    paths read from path's folder), without writing it: a file about to be saved is checked."""
+    path = Path(path)
+    return _validated(path, _read_merged(path, chain=(), text=text))
+
+
+def _validated(path: Path, data: dict) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -48,6 +62,18 @@ def load_scenario(path: str | Path) -> Scenario:
         data["run"]["census_rows"] = [(r.place, r.site, r.days_so_far) for r in rows]
         scenario = Scenario.model_validate(data)
     return scenario
+
+
+def extends_file(path: Path, parent: str) -> Path:
+    """The file `extends = parent` in the file `path` names: beside `path`, or, for a bare name
+    (no suffix, no folder) with no such file beside it, the shipped scenario of that name."""
+    beside = path.parent / parent
+    if beside.exists() or beside.is_symlink():
+        return beside
+    name = Path(parent)
+    if not name.suffix and len(name.parts) == 1 and "\\" not in parent and (LIBRARY / f"{parent}.toml").is_file():
+        return library_file(f"{parent}.toml")
+    return beside
 
 
 def _resolve_census(data: dict, path: Path) -> None:
@@ -118,14 +144,15 @@ def _read_population(data: dict, scenario_path: Path) -> None:
     population["by_band"] = {band: [values[y] for y in years] for band, values in table.items()}
 
 
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
+def _read_merged(path: Path, chain: tuple[Path, ...], text: str | None = None) -> dict:
+    """The file's data merged onto what it extends; `text`: the file's text, not yet written."""
     try:
         resolved = path.resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
         raise InputError(f"{path}: cannot read the file: a loop of symbolic links") from None
     if resolved in chain:
         raise InputError(f"{path}: extends: circular reference ({' -> '.join(p.name for p in chain + (resolved,))})")
-    data = read_toml(path)
+    data = read_toml(path) if text is None else _parse_toml(path, text)
     _read_population(data, path)
     _resolve_census(data, path)
     parent = data.pop("extends", None)
@@ -133,8 +160,15 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict:
         return data
     if not isinstance(parent, str):
         raise InputError(f"{path}: extends = {parent!r}: expected a file name (string)")
-    base = _read_merged(path.parent / parent, chain + (resolved,))
+    base = _read_merged(extends_file(path, parent), chain + (resolved,))
     return _merge(base, data)
+
+
+def _parse_toml(path: Path, text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
 def _merge(base: dict, override: dict) -> dict:

@@ -2,8 +2,9 @@
 
 Every default figure carries a source or "assumption" as a TOML comment (on its line, in the
 block just above it, or just under its table's header). This reads them back, key path by key
-path, following `extends` (a file's own comments win over its parent's), so run manifests and
-reports can show each figure with its source.
+path, following `extends` as the loader does (a file beside it, or a shipped scenario by name;
+a file's own comments win over its parent's), so run manifests and reports can show each
+figure with its source.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from .loading import extends_file
 from .reading import read_text
 
 
@@ -26,7 +28,7 @@ def scenario_sources(path: str | Path) -> dict[str, str]:
     own = _comments(text)
     if not isinstance(parent, str):
         return own
-    sources = scenario_sources(path.parent / parent)
+    sources = scenario_sources(extends_file(path, parent))
     # a figure this file sets replaces the parent's, and so does its source: never show the
     # parent's comment beside this file's value
     for leaf in _leaves(data):
