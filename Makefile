@@ -1,10 +1,10 @@
-# Three commands for a fresh machine:  make demo  |  make test  |  (make bench: speed figures)
+# Three commands for a fresh machine:  make demo  |  make test  |  make app  (make bench: speed figures)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench validation clean
+.PHONY: demo test app lint bench validation clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# the web app: icsim with Streamlit
+$(VENV)/.installed-app: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e ".[app]"
+	touch $@
+
 demo: $(VENV)/.installed-demo  ## install, compare the baseline with HomeFirst (10 paired replications of one year), write the HTML report
 	$(BIN)/icsim compare baseline homefirst --replications 10 --workers 2 --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+
+app: $(VENV)/.installed-app  ## install, then serve the web app on http://localhost:8501 (workspace: icsim-workspace/; Ctrl-C stops it)
+	$(BIN)/icsim app
 
 lint: $(VENV)/.installed-test  ## ruff (configured in pyproject.toml)
 	$(BIN)/ruff check sim tests benchmarks scripts

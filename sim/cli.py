@@ -100,8 +100,7 @@ def run(
                 outcome = workflows.run(
                     scenario, replications=replications, seed=seed, years=years, workers=workers, backend=backend,
                     scheduler=scheduler, out=out or (None if resume else workflows.AUTO), resume=resume,
-                    on_start=progress.start, on_replication=progress.advance,
-                    notify=_warn,
+                    on_start=progress.start, on_replication=progress.advance, notify=_warn,
                 )
         except workflows.RunInterrupted as exc:
             _say(str(exc), err_console)
@@ -171,8 +170,7 @@ def plan(
     with _input_errors():
         outcome = workflows.plan(
             scenario, service=service, target=target, confidence=confidence, years=years, objective=objective,
-            costs=costs, replications=replications, seed=seed, max_capacity=max_capacity, step=step, workers=workers,
-            out=out or workflows.AUTO,
+            costs=costs, replications=replications, seed=seed, max_capacity=max_capacity, step=step, workers=workers, out=out or workflows.AUTO,
             on_candidate=None if quiet else lambda capacity: _say(f"simulated {service} = {capacity}", err_console),
         )
     chosen = outcome.plan
@@ -258,14 +256,25 @@ def calibrate(
         raise typer.Exit(3 if strict else 0)
 
 
+@app.command(name="app")
+def web_app(
+    port: int = typer.Option(8501, "--port", help="Port to serve on."),
+    host: str = typer.Option("localhost", "--host", help="Address to bind: localhost (this machine only) or 0.0.0.0 to share on a network (no login: see README, security)."),
+    workspace: Path = typer.Option(Path("icsim-workspace"), "--workspace", help="Folder for the app's scenarios, uploads and runs (created)."),
+) -> None:
+    """Start the web app (build a scenario, compare, plan, calibrate, reopen runs) on http://HOST:PORT; Ctrl-C stops it."""
+    from .app.server import serve
+
+    with _input_errors():
+        raise typer.Exit(serve(port, host, workspace))
+
+
 def _given_value(param, argv: list[str]) -> str | None:
     """The text the user gave for an option that failed to parse (typer's message omits it)."""
     for opt in getattr(param, "opts", None) or ():
         for i, token in enumerate(argv):
-            if token == opt and i + 1 < len(argv):
-                return argv[i + 1]
-            if token.startswith(opt + "="):
-                return token[len(opt) + 1 :]
+            if (token == opt and i + 1 < len(argv)) or token.startswith(opt + "="):
+                return argv[i + 1] if token == opt else token[len(opt) + 1 :]
     return None
 
 

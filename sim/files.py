@@ -76,3 +76,16 @@ def staged(out: Path, replace: bool = False):
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def zip_folder(folder: Path) -> bytes:
+    """A folder and everything below it as the bytes of a zip file (names relative to its parent)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, path.relative_to(folder.parent))
+    return buffer.getvalue()

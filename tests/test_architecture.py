@@ -20,8 +20,8 @@ LAYERS = (
     ("experiment", {"sim.experiment"}),
     ("outputs", {"sim.outputs"}),
     ("calibrate", {"sim.calibrate"}),
-    ("workflows", {"sim.workflows"}),
-    ("front ends", {"sim.cli", "sim.notebook", "sim.__main__", "sim"}),
+    ("workflows", {"sim.workflows", "sim.jobs"}),
+    ("front ends", {"sim.cli", "sim.notebook", "sim.__main__", "sim", "sim.app"}),
 )
 
 
@@ -131,6 +131,16 @@ def test_no_import_cycle_leaves_the_model(graph):
 def test_cli_holds_no_logic():
     lines = (PACKAGE / "cli.py").read_text().splitlines()
     assert len(lines) <= 300, f"sim/cli.py has {len(lines)} lines; a shell parses, calls a workflow and prints"
+
+
+def test_the_app_holds_no_simulation_or_analysis():
+    """The web app's pages show what workflows, jobs and the outputs' readers return: they import
+    no model, no experiment runner and no statistics of their own."""
+    for path in (PACKAGE / "app").rglob("*.py"):
+        source = path.read_text()
+        for banned in ("sim.model", "sim.experiment.runner", "sim.experiment.stats", "sim.experiment.benefit",
+                       "scipy", "simpy", "import numpy"):
+            assert banned not in source, f"{path.relative_to(PACKAGE.parent)} uses {banned}"
 
 
 @pytest.mark.parametrize("args, choices", [

@@ -146,6 +146,15 @@ def component(name: str) -> str:
             "admissions_avoided": "admissions avoided"}.get(name, name.replace("_", " "))
 
 
+def meaning(low: float, high: float) -> str:
+    """What a net benefit's 90% interval says, in words."""
+    if low > 0:
+        return "It saves money: the whole 90% interval is above zero."
+    if high < 0:
+        return "It costs more than it saves: the whole 90% interval is below zero."
+    return "It may save or cost money: the 90% interval includes zero."
+
+
 def answers(folder: Folder) -> list[dict]:
     """The compare report's first screen, per scenario: the net benefit with its interval, the
     largest drivers, the people, and the flow changes with units (none for a run folder)."""
@@ -159,6 +168,7 @@ def answers(folder: Folder) -> list[dict]:
             continue
         answer = {"scenario": name, "baseline": folder.series[0],
                   "net": {k: money(net.iloc[0][k]) for k in ("central", "low", "high", "year_p10", "year_p90")},
+                  "meaning": meaning(net.iloc[0]["low"], net.iloc[0]["high"]),
                   "drivers": [(component(r.component), money(r.central)) for r in largest_drivers(rows).itertuples()],
                   "people": [], "changes": []}
         if folder.people is not None:
