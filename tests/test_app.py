@@ -141,3 +141,57 @@ def test_compare_page_shows_a_finished_compare_answer_first(space):
     assert any("90% interval" in m.value for m in at.markdown)
     labels = [b.label for b in at.get("download_button")]
     assert "Download the workbook" in labels and "Download the folder (zip)" in labels
+
+
+def test_the_plan_form_starts_a_plan_job_with_the_target_and_years(space):
+    at = app()
+    at.switch_page(PAGES["blueprint"]).run()
+    plan_form = [b for b in at.button if b.label == "Plan"]
+    assert plan_form, [b.label for b in at.button]
+    plan_form[0].click().run()
+    assert not at.exception and not texts(at, "error")
+    (job,) = jobs.jobs(space)
+    try:
+        request = json.loads((job.folder / "job.json").read_text())["arguments"]
+        year = request["years"].split("-")[0]
+        assert job.kind == "plan" and request["scenario"] == "blueprint" and request["service"] == "reablement"
+        assert request["target"] == "p1_wait_days <= 2" and request["years"] == f"{year}-{int(year) + 9}"
+    finally:
+        jobs.cancel(job.folder)
+
+
+def test_a_synthetic_extract_can_be_made_and_offered_for_calibration(space):
+    at = app()
+    at.switch_page(PAGES["calibrate"]).run()
+    assert not [b for b in at.button if b.label == "Calibrate"]  # no extract yet
+    next(b for b in at.button if b.label.startswith("Make a synthetic extract")).click().run(timeout=300)
+    assert not at.exception
+    (extract,) = (space / "uploads").iterdir()
+    assert (extract / "spells.csv").is_file() and (extract / "ic_episodes.csv").is_file()
+    assert [b for b in at.button if b.label == "Calibrate"]
+    assert at.selectbox[0].value == extract.name
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--port", "0"], "--port = 0: expected a port number 1-65535"),
+    (["--host", " "], "--host"),
+])
+def test_icsim_app_refuses_bad_settings_in_one_line(tmp_path, args, expected):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sim", "app", *args, "--workspace", str(tmp_path / "w")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and expected in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_icsim_app_refuses_a_file_as_workspace(tmp_path):
+    import subprocess
+    import sys
+
+    afile = tmp_path / "w"
+    afile.write_text("not a folder")
+    done = subprocess.run([sys.executable, "-m", "sim", "app", "--workspace", str(afile)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "expected a folder" in done.stderr

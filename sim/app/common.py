@@ -63,6 +63,14 @@ def load(reference: str):
     return _loaded(reference, path.stat().st_mtime if path.is_file() else 0.0)
 
 
+def describe(reference: str) -> str:
+    """A scenario's description, or why it cannot be used (a saved file may have been edited)."""
+    try:
+        return load(reference).meta.description
+    except InputError as exc:
+        return f"not usable: {exc}"
+
+
 def page_header(title: str, question: str) -> None:
     st.title(title)
     st.caption(question)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sim.app.common import PAGES, WORKERS, load, page_header, scenario_choices, start_job, workspace
+from sim.app.common import PAGES, WORKERS, describe, load, page_header, scenario_choices, start_job, workspace
 from sim.errors import InputError
 from sim.inputs.library import resolve_scenario
 from sim.inputs.sources import sources_for
@@ -28,6 +28,8 @@ except InputError as exc:
     st.stop()
 parent_ref = Path(reference).name if Path(reference).is_file() else reference  # `extends`: a library name, or a file beside it
 st.markdown(f"**{parent.meta.name}**: {parent.meta.description}")
+with st.expander("Every scenario in the library and this workspace"):
+    st.dataframe([{"scenario": name, "description": describe(ref)} for name, ref in choices.items()], hide_index=True)
 parent_file = resolve_scenario(reference)
 sources = sources_for(parent_file) if parent_file.is_file() else {}
 
