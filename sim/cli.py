@@ -28,6 +28,7 @@ out_console = Console()
 if not out_console.is_terminal:  # files and CI logs: wide enough for the KPI table
     out_console.width = 140
 err_console = Console(stderr=True)
+PRECISION_HELP = "Run replications in batches until {what} 95% CI half-width is within this share of its value, e.g. 0.02 for ±2%; --replications is then the most to run (default 1000). Reports how many it took."
 
 
 def _say(text: str, console: Console = out_console) -> None:
@@ -56,22 +57,14 @@ def _input_errors():
         _fail(f"{exc.filename or 'writing the output'}: {exc.strerror or exc}", 1 if exc.errno == errno.ENOSPC else 2)
 
 
-def _progress(quiet: bool):
-    from .outputs.progress import RunProgress
-
-    return RunProgress(err_console, quiet)
-
-
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="Scenario TOML file or library name.")) -> None:
     """Check a scenario file and print what it resolves to (after `extends`)."""
+    from .outputs.console import describe
     from .workflows import validate as check
 
     with _input_errors():
-        loaded = check(scenario)
-    from .outputs.console import describe
-
-    _say(f"{scenario}: valid. {describe(loaded)}")
+        _say(f"{scenario}: valid. {describe(check(scenario))}")
 
 
 @app.command()
@@ -85,6 +78,7 @@ def run(
     backend: Optional[Literal["local", "dask"]] = typer.Option(None, "--backend", help="Where replications run: this machine (serial or a process pool), or a Dask cluster (default: local; dask needs pip install 'icsim[dask]')."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://HOST:PORT of a running `dask scheduler` (with --backend dask; default: a LocalCluster for this run)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted run in this folder: its saved replications are kept and only the missing ones run."),
+    precision: Optional[float] = typer.Option(None, "--precision", help=PRECISION_HELP.format(what="every headline KPI's")),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
 ) -> None:
     """Simulate a scenario and write a run folder (manifest, summary, replications, weekly series).
@@ -92,14 +86,15 @@ def run(
     Each finished replication is saved in OUT/replications/ as it completes; if the run is
     interrupted (Ctrl-C, a kill, a crash), `icsim run --resume OUT` computes only the missing ones."""
     from . import workflows
+    from .outputs.progress import RunProgress
 
-    progress = _progress(quiet)
+    progress = RunProgress(err_console, quiet)
     with _input_errors():
         try:
             with progress.bar:
                 outcome = workflows.run(
                     scenario, replications=replications, seed=seed, years=years, workers=workers, backend=backend,
-                    scheduler=scheduler, out=out or (None if resume else workflows.AUTO), resume=resume,
+                    scheduler=scheduler, out=out or (None if resume else workflows.AUTO), resume=resume, precision=precision,
                     on_start=progress.start, on_replication=progress.advance, notify=_warn,
                 )
         except workflows.RunInterrupted as exc:
@@ -112,7 +107,8 @@ def run(
         out_console.print(summary_table(result.scenario.meta.name, result.summary))
     resumed = f" ({outcome.resumed} resumed from disk)" if outcome.resumed else ""
     _say(f"{result.scenario.run.replications} replications{resumed} of '{result.scenario.meta.name}' "
-         f"({result.scenario.run.years:g} y, seed {result.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/")
+         f"({result.scenario.run.years:g} y, seed {result.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/"
+         + (f"; {outcome.precision.sentence()}" if outcome.precision else ""))
 
 
 @app.command()
@@ -125,16 +121,18 @@ def compare(
     workers: int = typer.Option(1, "--workers", "-w", help="Processes to run replications in."),
     costs: Optional[Path] = typer.Option(None, "--costs", help="Unit-cost table for the financial benefit (default: the shipped costs/default.toml)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Compare folder to write (default: runs/compare-<time>). Must not exist yet or be empty."),
+    precision: Optional[float] = typer.Option(None, "--precision", help=PRECISION_HELP.format(what="each scenario's net benefit's")),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
 ) -> None:
     """Compare scenarios with a baseline on common random numbers: paired KPI differences,
     people per year and the annualised financial benefit with a low/central/high range."""
     from . import workflows
+    from .outputs.progress import RunProgress
 
-    progress = _progress(quiet)
+    progress = RunProgress(err_console, quiet)
     with _input_errors(), progress.bar:
         outcome = workflows.compare(
-            baseline, scenarios, replications=replications, seed=seed, years=years, workers=workers, costs=costs,
+            baseline, scenarios, replications=replications, seed=seed, years=years, workers=workers, costs=costs, precision=precision,
             out=out or workflows.AUTO, on_start=progress.start, on_replication=progress.advance, notify=_warn,
         )
     if not quiet:
@@ -143,7 +141,8 @@ def compare(
         for table in comparison_tables(outcome.tables, outcome.baseline_name):
             out_console.print(table)
     _say(f"compared {len(outcome.comparison.scenarios)} scenario(s) with '{outcome.baseline_name}' over {outcome.comparison.baseline.scenario.run.replications} "
-         f"paired replications (seed {outcome.comparison.baseline.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/; report: {outcome.report}")
+         f"paired replications (seed {outcome.comparison.baseline.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/; report: {outcome.report}"
+         + (f"; {outcome.precision.sentence()}" if outcome.precision else ""))
 
 
 @app.command()

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +24,19 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .experiment.benefit import BENEFIT_COLUMNS_MEANING, benefit_over_years, benefit_tables, run_rate, sensitivity
+from .experiment.benefit import (
+    BENEFIT_COLUMNS_MEANING,
+    benefit_over_years,
+    benefit_tables,
+    net_by_replication,
+    run_rate,
+    sensitivity,
+)
 from .experiment.compare import Comparison, aligned
 from .experiment.compare import compare as compare_replications
 from .experiment.plan import parse_target
 from .experiment.plan import plan as find_plan
+from .experiment.precision import DEFAULT_CAP, Precision, check_target, headline_widths, net_benefit_widths, until_precise
 from .experiment.replication import saved_replications
 from .experiment.runner import BACKENDS, RunResult
 from .experiment.runner import run as run_replications
@@ -151,6 +160,7 @@ class RunOutcome:
     folder: Path | None  # the run folder written (None: not asked for)
     resumed: int  # replications read back from an interrupted run's folder
     seconds: float
+    precision: Precision | None = None  # with --precision: the looks, and whether the target was reached
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -177,6 +187,7 @@ def run(
     scheduler: str | None = None,
     out: Path | str | None = None,
     resume: Path | None = None,
+    precision: float | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_replication: OnReplication | None = None,
     notify: Notify | None = None,
@@ -188,14 +199,18 @@ def run(
 
     Each finished replication is saved in OUT/replications/ as it completes, so a run stopped
     by Ctrl-C (RunInterrupted), a kill or a crash is continued by `resume=OUT`, which computes
-    only the missing ones. `on_start(total, already_done)` is called once before simulating.
+    only the missing ones. `on_start(total, already_done)` is called before simulating (with
+    `precision`, before each batch).
+
+    `precision` (e.g. 0.02): run replications in batches until every headline KPI's 95% CI
+    half-width is within that share of its mean, up to `replications` (default 1,000).
     """
     started = time.perf_counter()
     check_run_options(replications, years, workers, seed)
     if backend is not None and backend not in BACKENDS:
         raise InputError(f"--backend = {backend!r}: expected local or dask")
     if resume is not None:
-        if scenario is not None or out is not None or any(v is not None for v in (replications, seed, years)):
+        if scenario is not None or out is not None or any(v is not None for v in (replications, seed, years, precision)):
             raise InputError("--resume: give only the run folder (and optionally --workers, --backend, --scheduler); "
                              "the scenario and settings come from its run.json")
         settings = read_run_settings(resume)
@@ -209,6 +224,7 @@ def run(
         if scheduler is None and backend == settings.get("backend"):
             scheduler = settings.get("scheduler")
         command, scenario_file = settings.get("command") or command or sys.argv, settings.get("scenario_file")
+        precision = settings.get("precision")
         if settings.get("git_commit") not in (None, git_commit()) and notify:
             notify(f"{resume} was started by icsim at commit {settings['git_commit']}, this is {git_commit()}: "
                    "the resumed replications may not match the saved ones")
@@ -216,6 +232,9 @@ def run(
         if scenario is None:
             raise InputError("run: give a scenario file, or --resume OUT to continue an interrupted run")
         loaded, path = _scenario(scenario)
+        if precision is not None:  # --replications is then the most to run
+            replications = replications or DEFAULT_CAP
+            check_target(precision, replications)
         if years is not None or seed is not None or replications is not None:
             loaded = loaded.with_run(years=years, seed=seed, replications=replications)
         backend, workers = backend or "local", workers or 1
@@ -234,16 +253,27 @@ def run(
             "scenario_file": scenario_file, "command": command, "seed": loaded.run.seed,
             "replications": loaded.run.replications, "years": loaded.run.years, "backend": backend,
             "workers": workers, "scheduler": scheduler, "git_commit": git_commit(),
-            "scenario": loaded.model_dump(mode="json"), "sources": settings["sources"],
+            "scenario": loaded.model_dump(mode="json"), "sources": settings["sources"], "precision": precision,
         })
 
     n = loaded.run.replications
-    already = len(saved_replications(store, n))
-    if on_start:
-        on_start(n, already)
+
+    def simulate(count: int, where: Path | None) -> RunResult:
+        if on_start:
+            on_start(count, len(saved_replications(where, count)))
+        return run_replications(loaded, replications=count, workers=workers, on_replication=on_replication,
+                                backend=backend, scheduler=scheduler, store=where, notify=notify)
+
+    checked = None
     try:
-        result = run_replications(loaded, workers=workers, on_replication=on_replication, backend=backend,
-                                  scheduler=scheduler, store=store, notify=notify)
+        if precision is None:
+            result = simulate(n, store)
+        else:  # batches read the earlier replications back from a store (a temporary one without --out)
+            with tempfile.TemporaryDirectory(prefix="icsim-precision-") as spare:
+                where = store or Path(spare)
+                result, checked = until_precise(lambda count: simulate(count, where),
+                                                lambda r: headline_widths(r.summary), precision, n)
+            result.scenario = loaded.with_run(replications=checked.replications)
     except KeyboardInterrupt:
         if out is None:
             raise
@@ -251,8 +281,10 @@ def run(
     folder = None
     if out is not None:
         manifest_data = manifest(result, scenario_file, command, time.perf_counter() - started, settings.get("sources"))
+        if checked is not None:
+            manifest_data["precision"] = checked.as_dict()
         folder = finish_run_folder(result, out, manifest_data)
-    return RunOutcome(result, folder, result.resumed, time.perf_counter() - started)
+    return RunOutcome(result, folder, result.resumed, time.perf_counter() - started, checked)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,6 +299,7 @@ class CompareOutcome:
     folder: Path | None
     seconds: float
     report: Path | None = None  # the folder's HTML report (folder/report.html)
+    precision: Precision | None = None  # with --precision: the looks, and whether the target was reached
 
 
 def compare(
@@ -279,6 +312,7 @@ def compare(
     workers: int = 1,
     costs: str | Path | CostTable | None = None,
     out: Path | str | None = None,
+    precision: float | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_replication: OnReplication | None = None,
     command: list[str] | None = None,
@@ -286,8 +320,15 @@ def compare(
 ) -> CompareOutcome:
     """Compare scenarios with a baseline on common random numbers: paired KPI differences,
     people per year and the annualised financial benefit (flow-based, with a low / central /
-    high range, and the run-rate view); with `out`, write a compare folder."""
+    high range, and the run-rate view); with `out`, write a compare folder.
+
+    `precision` (e.g. 0.02): run paired replications in batches until each scenario's net benefit
+    (at central unit costs) has a 95% CI half-width within that share of its value, up to
+    `replications` (default 1,000)."""
     started = time.perf_counter()
+    if precision is not None:  # --replications is then the most to run
+        replications = replications or DEFAULT_CAP
+        check_target(precision, replications)
     check_run_options(replications, years, workers, seed)
     base, base_path = _scenario(baseline)
     if years is not None or seed is not None or replications is not None:
@@ -307,9 +348,14 @@ def compare(
     out = _out(out, "compare")
     if out is not None:
         check_out_dir(out)
-    if on_start:
-        on_start(base.run.replications * (1 + len(others)), 0)
-    result = compare_replications(base, others, workers=workers, on_replication=on_replication)
+    checked = None
+    if precision is None:
+        if on_start:
+            on_start(base.run.replications * (1 + len(others)), 0)
+        result = compare_replications(base, others, workers=workers, on_replication=on_replication)
+    else:
+        result, checked = _compare_to_precision(base, others, precision, cost_table, workers, on_start, on_replication)
+        base = base.with_run(replications=checked.replications)
     benefits, payers, run_rates, sensitivities, by_years = [], [], [], [], []
     for name, scenario_result in result.scenarios.items():
         pair = result.baseline.replications, scenario_result.replications
@@ -351,6 +397,7 @@ def compare(
                         **{s.meta.name: _sources(p) for p, s in zip(paths, others.values())}},
             "costs": cost_table.file.model_dump(mode="json"),
             "benefit_columns": BENEFIT_COLUMNS_MEANING,
+            **({"precision": checked.as_dict()} if checked is not None else {}),
         }
         from .outputs.workbook import write_workbook
 
@@ -359,7 +406,34 @@ def compare(
         from .outputs.report import write_report  # the view of the finished folder, written into it
 
         report_path = write_report(folder, folder / "report.html")
-    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started, report_path)
+    return CompareOutcome(result, tables, base.meta.name, folder, time.perf_counter() - started, report_path, checked)
+
+
+def _compare_to_precision(base: Scenario, others: dict[str, Scenario], precision: float, costs: CostTable, workers: int,
+                          on_start, on_replication) -> tuple[Comparison, Precision]:
+    """A compare in batches of paired replications (the earlier ones read back from a temporary
+    store) until every net benefit is as precise as asked; its runs carry the replications used."""
+    shown = [0]
+
+    def simulate(count: int) -> Comparison:
+        if on_start:
+            on_start(count * (1 + len(others)), shown[0] * (1 + len(others)))
+        shown[0] = count
+        return compare_replications(base, others, replications=count, workers=workers, on_replication=on_replication,
+                                    store=store)
+
+    def widths(comparison: Comparison):
+        return net_benefit_widths({name: net_by_replication(comparison.baseline.replications, r.replications, costs)
+                                   for name, r in comparison.scenarios.items()})
+
+    with tempfile.TemporaryDirectory(prefix="icsim-precision-") as spare:
+        store = Path(spare)
+        result, checked = until_precise(simulate, widths, precision, base.run.replications)
+    used = base.with_run(replications=checked.replications)
+    result.baseline.scenario = used
+    for name, scenario_result in result.scenarios.items():
+        scenario_result.scenario = aligned(others[name], used)
+    return result, checked
 
 
 def _costs(costs: str | Path | CostTable | None) -> tuple[CostTable, str]:

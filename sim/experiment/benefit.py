@@ -276,6 +276,13 @@ def benefit_tables(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, cos
     return frame, pd.DataFrame(payers, columns=PAYER_COLUMNS)
 
 
+def net_by_replication(baseline_reps: pd.DataFrame, scenario_reps: pd.DataFrame, costs: CostTable) -> np.ndarray:
+    """Each replication's annual net benefit at central unit costs: the simulation's part of the
+    net's uncertainty, which more replications reduce (`--precision`)."""
+    b = _Benefit(baseline_reps, scenario_reps, costs, seed=0)
+    return b.per_year[:, b.in_net].sum(axis=1)
+
+
 def largest_drivers(rows: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """The `n` components in the net with the largest central benefit or cost, largest first,
     from one scenario's benefit table (in memory, or read back from benefit.csv)."""

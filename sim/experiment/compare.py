@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -89,12 +90,15 @@ def compare(
     seed: int | None = None,
     workers: int = 1,
     on_replication: Callable[[int], None] | None = None,
+    store: Path | None = None,
 ) -> Comparison:
-    """Run the baseline and each scenario on the same seed and replications."""
-    base_result = run(baseline, replications, seed, workers, on_replication)
+    """Run the baseline and each scenario on the same seed and replications. With `store`, each
+    one's replications are saved in (and read back from) a folder of its own below it."""
+    where = (lambda k: store / f"scenario-{k}") if store is not None else (lambda k: None)
+    base_result = run(baseline, replications, seed, workers, on_replication, store=where(0))
     results = {
-        name: run(aligned(scenario, baseline), replications, base_result.seed, workers, on_replication)
-        for name, scenario in scenarios.items()
+        name: run(aligned(scenario, baseline), replications, base_result.seed, workers, on_replication, store=where(k))
+        for k, (name, scenario) in enumerate(scenarios.items(), start=1)
     }
     seconds = base_result.timings["simulation_seconds"] + sum(r.timings["simulation_seconds"] for r in results.values())
     return Comparison(base_result, results, {"simulation_seconds": round(seconds, 3), "workers": workers})

@@ -19,8 +19,12 @@ class RunProgress:
         self.task, self.already, self.clock = None, 0, time.perf_counter()
 
     def start(self, total: int, already: int) -> None:
-        self.task = self.bar.add_task("run", total=total, completed=already, rate="")
-        self.already, self.clock = already, time.perf_counter()
+        """Called once, or (--precision) again before each batch with the larger total."""
+        if self.task is None:
+            self.task = self.bar.add_task("run", total=total, completed=already, rate="")
+            self.already, self.clock = already, time.perf_counter()
+        else:
+            self.bar.update(self.task, total=total, completed=already)
 
     def advance(self, _replication: int) -> None:
         self.bar.advance(self.task)
