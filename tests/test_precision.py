@@ -104,3 +104,20 @@ def test_bad_precision_settings_get_one_line_and_exit_2(tmp_path, args, expected
     done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and expected in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+def test_an_interrupted_precision_run_resumes_its_batches(tmp_path):
+    out = tmp_path / "run"
+    seen = []
+
+    def stop_after_twelve(replication: int) -> None:
+        seen.append(replication)
+        if len(seen) == 12:
+            raise KeyboardInterrupt
+
+    with pytest.raises(workflows.RunInterrupted):
+        workflows.run(short("baseline"), precision=0.04, replications=16, out=out, on_replication=stop_after_twelve)
+    resumed = workflows.run(resume=out)
+    assert resumed.precision is not None and resumed.resumed >= 10
+    plain = workflows.run(short("baseline"), replications=resumed.precision.replications)
+    pd.testing.assert_frame_equal(resumed.result.replications, plain.result.replications)
