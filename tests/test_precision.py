@@ -13,9 +13,9 @@ import pytest
 
 from sim import workflows
 from sim.errors import InputError
-from sim.inputs.loading import load_scenario
 from sim.experiment.precision import headline_widths, relative_widths, until_precise
 from sim.experiment.stats import t_interval
+from sim.inputs.loading import load_scenario
 
 
 def short(name: str):

@@ -234,6 +234,11 @@ class _WaitRules:
             env.timeout(self.rules[self.k][0] - env.now).callbacks.append(self._check)
 
 
+_AWAITING = {pathway: f"awaiting_{pathway}" for pathway in PATHWAYS[1:]}  # the delay reason of a wait, by pathway
+# the pathway someone leaves the acute bed on after a substitution (else the one they were routed to)
+_LEFT_FOR = {"p1_interim_bed": "p2", "p1_bridging": "p1", "p2_interim_care_home": "p3"}
+
+
 def discharge(system, person, admitted: float, ready: float, joined: float, record):
     """Process: a P1-P3 patient referred at `joined`, from the wait for their service to leaving.
 
@@ -244,7 +249,7 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
     pathway = route(system, person)
     if pathway != PATHWAYS[person.pathway]:
         _substituted(system, f"home_first_{PATHWAYS[person.pathway]}")
-    waiting = system.acute_delayed[f"awaiting_{pathway}"]
+    waiting = system.acute_delayed[_AWAITING[pathway]]
     died_at = joined + person.wait_death
     bed_site = None
     if pathway == "p1":
@@ -287,7 +292,7 @@ def discharge(system, person, admitted: float, ready: float, joined: float, reco
             return _died_waiting(system, person, admitted, record)
         yield from system.wait("acute.delayed", "awaiting_p3", delay_ends)
         system.placements.release(site, present=False)
-    left_for = {"p1_interim_bed": "p2", "p1_bridging": "p1", "p2_interim_care_home": "p3"}.get(substitution, pathway)
+    left_for = _LEFT_FOR.get(substitution, pathway)
     leave = system.calendar.leave_time(env.now, person.u_leave, system.hospital_days)
     yield from system.wait("acute.delayed", "awaiting_discharge_day", leave)
     system.acute_occupied.change(env.now, -1)

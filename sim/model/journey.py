@@ -15,26 +15,31 @@ from collections.abc import Callable, Generator
 import simpy
 
 
+class _Started:
+    """What a journey starts from: as if resumed by an event that succeeded with no value."""
+
+    _ok = True
+    _value = None
+
+
 class Journey:
     __slots__ = ("_ended", "_generator")
 
     def __init__(self, generator: Generator[simpy.Event, object, object], ended: Callable[[], None]):
         self._generator = generator
         self._ended = ended
-        self._step(None, None)
+        self._resume(_Started)
 
     def _resume(self, event: simpy.Event) -> None:
-        if event._ok:
-            self._step(event._value, None)
-        else:
-            event._defused = True  # handed to the journey, as a Process does
-            self._step(None, event._value)
-
-    def _step(self, value, error: BaseException | None) -> None:
+        """Go on with the outcome of `event` up to the next event not yet processed."""
         generator = self._generator
         while True:
             try:
-                event = generator.send(value) if error is None else generator.throw(error)
+                if event._ok:
+                    event = generator.send(event._value)
+                else:
+                    event._defused = True  # handed to the journey, as a Process does
+                    event = generator.throw(event._value)
             except StopIteration:
                 self._ended()
                 return
@@ -42,8 +47,3 @@ class Journey:
                 event.callbacks.append(self._resume)
                 return
             # already processed: go on at once with its outcome
-            if event._ok:
-                value, error = event._value, None
-            else:
-                event._defused = True
-                value, error = None, event._value

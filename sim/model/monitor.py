@@ -121,7 +121,8 @@ class Monitor:
     def count(self, series: str, scope: str, t: float, value: float = 1.0) -> None:
         """An event (or an amount, e.g. days of stay) recorded on the day of time t."""
         day = int(t)
-        self._series[(series, scope)][day if day < self.n_days else self.n_days] += value
+        n = self.n_days
+        self._series[series, scope][day if day < n else n] += value
 
     def interval(self, series: str, scope: str, t0: float, t1: float, weight: float = 1.0) -> None:
         """A known stretch of time (e.g. a P0 patient's discharge delay) added to a time integral."""

@@ -5,17 +5,23 @@ from __future__ import annotations
 from . import front_door, placements
 
 LOCALITY_SERIES = {"reablement": "locality.p1", "beds": "locality.p2"}
+# the series record_start counts in, by service: (starts, wait days, by locality: starts, wait days)
+_START_SERIES = {
+    service: (f"{service}.starts", f"{service}.wait_days", f"{by_locality}_starts", f"{by_locality}_wait_days")
+    for service, by_locality in LOCALITY_SERIES.items()
+}
 
 
 def record_start(system, service: str, person, source: str, joined: float) -> None:
     """A person starts a service: count it and record their wait (start of service - joined),
     by source and, for hospital discharges, by home locality."""
     m, now = system.monitor, system.env.now
-    m.count(f"{service}.starts", source, now)
-    m.count(f"{service}.wait_days", source, now, now - joined)
+    starts, wait_days, locality_starts, locality_wait_days = _START_SERIES[service]
+    m.count(starts, source, now)
+    m.count(wait_days, source, now, now - joined)
     if source == "hospital" and system.s.localities:
-        m.count(f"{LOCALITY_SERIES[service]}_starts", person.locality, now)
-        m.count(f"{LOCALITY_SERIES[service]}_wait_days", person.locality, now, now - joined)
+        m.count(locality_starts, person.locality, now)
+        m.count(locality_wait_days, person.locality, now, now - joined)
 
 
 def step_up(system, person, source: str):

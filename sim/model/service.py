@@ -136,7 +136,8 @@ class Service:
             return None
         self._monitor.count(self._requests, source, self.env.now)
         self.requested += 1
-        self._log("join", person, sites)
+        if self._trace is not None:
+            self._log("join", person, sites)
         self._allocate(person, granted)
         return granted
 
@@ -154,7 +155,8 @@ class Service:
         """Allocate a slot at `site` to someone already there at a census start, even beyond
         capacity (nobody is turned out; new grants wait until allocations fall below it)."""
         self.requested += 1
-        self._log("join", person, site)
+        if self._trace is not None:
+            self._log("join", person, site)
         self._allocate(person, site)
 
     def queue_for(self, person, source: str, sites: Sites, event: simpy.Event, joined: float | None = None) -> Request:
@@ -163,7 +165,8 @@ class Service:
         now = self.env.now
         self._monitor.count(self._requests, source, now)
         self.requested += 1
-        self._log("join", person, sites)
+        if self._trace is not None:
+            self._log("join", person, sites)
         since = now if joined is None else joined
         request = Request(event, person, source, sites, (self.priority.get(source, 0), next(self._sequence)), since)
         self._queue_level(source).change(now, 1)
@@ -181,7 +184,8 @@ class Service:
         self.cancelled += 1
         self.queue.remove(request)
         self._queue_level(request.source).change(self.env.now, -1)
-        self._log("cancel", request.person, request.sites)
+        if self._trace is not None:
+            self._log("cancel", request.person, request.sites)
         return True
 
     def widen(self, request: Request, sites: Sites = None) -> None:
@@ -192,7 +196,8 @@ class Service:
         added = None if sites is None or request.sites is None else tuple(s for s in sites if s not in request.sites)
         request.sites = None if added is None else request.sites + added
         self._file(request, added)
-        self._log("widen", request.person, request.sites)
+        if self._trace is not None:
+            self._log("widen", request.person, request.sites)
         granted = self._free_for(request)
         if granted is not None:
             self._grant(request, granted)
@@ -202,7 +207,8 @@ class Service:
         s = self.sites[site]
         s.present += 1
         s.occupied.change(self.env.now, 1)
-        self._log("start", person, site)
+        if self._trace is not None:
+            self._log("start", person, site)
 
     def release(self, site: str, present: bool = True, person=None) -> None:
         """The slot at `site` is free again (the person leaves, or the work is done)."""
@@ -213,14 +219,16 @@ class Service:
         if present:
             s.present -= 1
             s.occupied.change(now, -1)
-        self._log("release", None, site)
+        if self._trace is not None:
+            self._log("release", None, site)
         self._fill(site)
 
     def set_capacity(self, site: str, capacity: float) -> None:
         s = self.sites[site]
         s.capacity = capacity
         s.capacity_level.set(self.env.now, _funded(capacity))
-        self._log("capacity", None, site)
+        if self._trace is not None:
+            self._log("capacity", None, site)
         self._fill(site)
 
     # -- internals -------------------------------------------------------------------------
@@ -289,7 +297,8 @@ class Service:
     def _allocate(self, person, site: str) -> None:
         self.sites[site].allocated += 1
         self.granted += 1
-        self._log("grant", person, site)
+        if self._trace is not None:
+            self._log("grant", person, site)
 
     def _queue_level(self, source: str) -> Level:
         level = self.queue_levels.get(source)

@@ -11,6 +11,7 @@ death). Community referrals compete for the same reablement and bed capacity.
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ class System:
         self.s = scenario
         self.env = simpy.Environment()
         self.end = float(scenario.end_day)
+        self.warmup_days = scenario.run.warmup_days
         self.monitor = Monitor(scenario.end_day)
         self.calendar = Calendar(scenario)
         self.streams = Streams(seed, replication)
@@ -130,8 +132,9 @@ class System:
         so the ids of years two or more before the current one can be forgotten: memory
         stays flat however long the run.
         """
-        if self.s.run.warmup_days <= t < self.end:
-            year = int((t - self.s.run.warmup_days) // DAYS_PER_YEAR)
+        warmup = self.warmup_days
+        if warmup <= t < self.end:
+            year = int((t - warmup) // DAYS_PER_YEAR)
             seen = self.people_seen.get((year, counter))
             if seen is None:
                 seen = self.people_seen[(year, counter)] = set()
@@ -215,7 +218,7 @@ class System:
         self.env.process(front_door.arrivals(self))
         self.env.process(front_door.community_referrals(self, "reablement"))
         self.env.process(front_door.community_referrals(self, "bed"))
-        self.env.run(until=self.end if until is None else until)
+        run_until(self.env, self.end if until is None else until)
         if until is None:
             self.monitor.close(self.end)
 
@@ -229,6 +232,31 @@ class System:
             state[f"{svc.name}.cancelled"] = svc.cancelled
             state[f"{svc.name}.allocated"] = svc.allocated
         return state
+
+
+def run_until(env: simpy.Environment, until: float) -> None:
+    """`env.run(until=until)`, one loop instead of a call to `env.step` per event.
+
+    The same events in the same order: SimPy's `run` stops at an urgent event scheduled at
+    `until`, so it processes exactly the events due before `until`, each as `step` does
+    (callbacks in order, then a failure nobody handled crashes the run), and leaves the clock
+    at `until`. Its StopSimulation handling is not needed: nothing here stops a run early.
+    """
+    at = until if isinstance(until, int) else float(until)
+    if at <= env.now:
+        raise ValueError(f"until ({at}) must be greater than the current simulation time")
+    stop = env.now + (at - env.now)  # the time SimPy's own stop event would have
+    queue, pop = env._queue, heapq.heappop
+    while queue and queue[0][0] < stop:
+        env._now, _, _, event = pop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+    env._now = stop
 
 
 def simulate(
