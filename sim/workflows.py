@@ -156,7 +156,7 @@ def validate(scenario: str | Path) -> Scenario:
 
 @dataclass
 class RunOutcome:
-    result: RunResult  # .summary, .replications, .weekly, .yearly
+    result: RunResult  # .summary, .replications, .weekly (read from the folder's weekly.csv when asked), .yearly
     folder: Path | None  # the run folder written (None: not asked for)
     resumed: int  # replications read back from an interrupted run's folder
     seconds: float
@@ -262,7 +262,8 @@ def run(
         if on_start:
             on_start(count, len(saved_replications(where, count)))
         return run_replications(loaded, replications=count, workers=workers, on_replication=on_replication,
-                                backend=backend, scheduler=scheduler, store=where, notify=notify)
+                                backend=backend, scheduler=scheduler, store=where, notify=notify,
+                                keep_weekly=out is None)  # a run folder's weekly rows stay on disk
 
     checked = None
     try:

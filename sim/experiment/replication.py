@@ -10,6 +10,12 @@ replication index) and the sha256 of its payload. `load_replication` refuses a f
 unreadable, damaged, changed, or written for another scenario, seed, replication or version
 (`UnusableReplication`, with the reason); the runner then recomputes it and says so.
 A run folder may come from someone else: a pickle would run whatever it was crafted to run.
+
+A run that leaves its weekly rows on disk (`run(..., keep_weekly=False)`) also keeps each
+replication's rows as the lines of weekly.csv, formatted by the worker that computed them, in
+`rep-000123.weekly.csv` beside its `.npz`; the `.npz` records that file's sha256, so the run
+folder's weekly.csv is the concatenation of the lines files whose checksum matches (a missing or
+changed one is formatted again from the `.npz`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +50,17 @@ class ReplicationResult:
     weekly: pd.DataFrame  # replication, week, kpi, scope, unit, value
     end_state: dict  # the system at the end of the run (queues, occupancy, people inside)
     yearly: pd.DataFrame  # replication, year, kpi, scope, unit, value
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A replication packed for the store where it was computed (in the worker): its rows
+    without the weekly ones (what the parent keeps) and the bytes of its two files, so the
+    parent process only writes bytes and never holds the weekly rows (`pack`, `save_packed`)."""
+
+    result: ReplicationResult  # weekly=None
+    archive: bytes  # the .npz (encode_replication, with the lines' sha256)
+    lines: bytes  # the weekly rows as weekly.csv lines
 
 
 class UnusableReplication(Exception):
@@ -72,6 +89,17 @@ def icsim_version() -> str:
 
 def replication_file(store: Path, replication: int) -> Path:
     return Path(store) / f"rep-{replication:06d}{SUFFIX}"
+
+
+def weekly_csv_file(store: Path, replication: int) -> Path:
+    """The replication's weekly rows as weekly.csv lines (no header), beside its `.npz`."""
+    return Path(store) / f"rep-{replication:06d}.weekly.csv"
+
+
+def weekly_csv_lines(weekly: pd.DataFrame) -> bytes:
+    """The weekly rows as the lines of weekly.csv (no header): what `to_csv` of the whole table
+    writes for them, byte for byte."""
+    return weekly.to_csv(index=False, header=False).encode("utf-8")
 
 
 def legacy_files(store: Path | None, n: int) -> list[Path]:
@@ -163,8 +191,9 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def encode_replication(result: ReplicationResult, scenario: str, seed: int) -> bytes:
-    """The file's bytes; `scenario` is `scenario_key(...)` of the scenario it was computed from."""
+def encode_replication(result: ReplicationResult, scenario: str, seed: int, weekly_lines: bytes | None = None) -> bytes:
+    """The file's bytes; `scenario` is `scenario_key(...)` of the scenario it was computed from;
+    `weekly_lines`: the weekly lines file written beside it, whose sha256 it records."""
     arrays: dict[str, np.ndarray] = {}
     frames = {name: _frame_columns(name, getattr(result, name), arrays) for name in FRAMES}
     _check_json_exact(result.end_state, "end_state")
@@ -173,6 +202,8 @@ def encode_replication(result: ReplicationResult, scenario: str, seed: int) -> b
         "scenario_sha256": scenario, "seed": int(seed), "replication": int(result.replication),
         "frames": frames, "end_state": result.end_state,
     }
+    if weekly_lines is not None:
+        meta["weekly_csv_sha256"] = hashlib.sha256(weekly_lines).hexdigest()
     arrays[_META] = np.frombuffer(json.dumps(meta, sort_keys=True, allow_nan=True).encode("utf-8"), dtype=np.uint8)
     arrays[_CHECKSUM] = np.frombuffer(_checksum(arrays).encode("ascii"), dtype=np.uint8)
     buffer = io.BytesIO()
@@ -185,9 +216,35 @@ def save_replication(store: Path, result: ReplicationResult, scenario: str, seed
     write_atomic(replication_file(store, result.replication), encode_replication(result, scenario, seed))
 
 
+def pack(result: ReplicationResult, scenario: str, seed: int) -> Packed:
+    """The replication's two files' bytes, made where it was computed, and its rows without the weekly ones."""
+    lines = weekly_csv_lines(result.weekly)
+    return Packed(replace(result, weekly=None), encode_replication(result, scenario, seed, lines), lines)
+
+
+def save_packed(store: Path, packed: Packed) -> None:
+    """The weekly lines file, then the `.npz` that records its checksum, each renamed into place."""
+    write_atomic(weekly_csv_file(store, packed.result.replication), packed.lines)
+    write_atomic(replication_file(store, packed.result.replication), packed.archive)
+
+
 def decode_replication(data: bytes, replication: int, scenario: str, seed: int) -> ReplicationResult:
     """The result, if `data` is an intact file of this replication, scenario, seed and version;
     otherwise UnusableReplication with the reason. Never unpickles anything."""
+    meta, arrays = _verified(data, replication, scenario, seed)
+    try:
+        frames = {name: _decode_frame(name, meta["frames"][name], arrays) for name in FRAMES}
+        end_state = meta["end_state"]
+        if not isinstance(end_state, dict):
+            raise ValueError("end_state: not a mapping")
+    except Exception as exc:  # only a file crafted with a valid checksum gets here
+        raise UnusableReplication(f"malformed ({type(exc).__name__}: {exc})") from None
+    return ReplicationResult(replication, frames["summary"], frames["weekly"], end_state, frames["yearly"])
+
+
+def _verified(data: bytes, replication: int, scenario: str, seed: int) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of an intact file of this replication, scenario, seed and version, or
+    UnusableReplication with the reason."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as packed:  # reads stop at these sizes: no zip bomb
             if sum(member.file_size for member in packed.infolist()) > MAX_UNPACKED:
@@ -220,24 +277,36 @@ def decode_replication(data: bytes, replication: int, scenario: str, seed: int) 
             if field == "scenario_sha256":  # the scenario's digest, shortened
                 saved, value = (f"{v[:12]}…" if isinstance(v, str) else v for v in (saved, value))
             raise UnusableReplication(f"written for {field.replace('_', ' ')} {saved}, this run's is {value}")
+    return meta, arrays
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():  # a FIFO would block the read, a folder fail it
+        raise UnusableReplication("not a regular file")
     try:
-        frames = {name: _decode_frame(name, meta["frames"][name], arrays) for name in FRAMES}
-        end_state = meta["end_state"]
-        if not isinstance(end_state, dict):
-            raise ValueError("end_state: not a mapping")
-    except Exception as exc:  # only a file crafted with a valid checksum gets here
-        raise UnusableReplication(f"malformed ({type(exc).__name__}: {exc})") from None
-    return ReplicationResult(replication, frames["summary"], frames["weekly"], end_state, frames["yearly"])
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnusableReplication(f"unreadable ({exc.strerror or exc})") from None
 
 
 def load_replication(store: Path, replication: int, scenario: str, seed: int) -> ReplicationResult:
     """The saved result of `replication` for this scenario (`scenario_key`) and seed, or
     UnusableReplication saying why the file must be recomputed."""
-    path = replication_file(store, replication)
-    if not path.is_file():  # a FIFO would block the read, a folder fail it
-        raise UnusableReplication("not a regular file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnusableReplication(f"unreadable ({exc.strerror or exc})") from None
-    return decode_replication(data, replication, scenario, seed)
+    return decode_replication(_read(replication_file(store, replication)), replication, scenario, seed)
+
+
+def load_weekly_lines(store: Path, replication: int, scenario: str, seed: int) -> bytes:
+    """The replication's weekly rows as weekly.csv lines: its lines file when the (verified)
+    `.npz` records that file's checksum and it matches, else formatted from the `.npz`'s rows.
+    UnusableReplication if the `.npz` cannot be used."""
+    data = _read(replication_file(store, replication))
+    meta, _ = _verified(data, replication, scenario, seed)
+    expected, path = meta.get("weekly_csv_sha256"), weekly_csv_file(store, replication)
+    if isinstance(expected, str) and path.is_file():
+        try:
+            lines = path.read_bytes()
+        except OSError:
+            lines = b""
+        if hashlib.sha256(lines).hexdigest() == expected:
+            return lines
+    return weekly_csv_lines(decode_replication(data, replication, scenario, seed).weekly)

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..experiment.kpis import KPIS
 from ..experiment.replication import icsim_version
-from ..experiment.runner import RunResult
+from ..experiment.runner import RunResult, WeeklyOnDisk
 from ..files import claim_out_dir, staged, write_atomic
 from ..inputs.reading import read_json
 
@@ -145,12 +145,14 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
     last), then remove run.json and replications/: the folder ends as an uninterrupted run's."""
     out = Path(out)
     yearly = result.yearly
-    tables = {"summary": result.summary, "replications": result.replications, "weekly": result.weekly,
-              "yearly": yearly}
+    tables = {"summary": result.summary, "replications": result.replications, "yearly": yearly}
     staging = Path(tempfile.mkdtemp(prefix=".final.", dir=out))
     try:
-        for name, table in tables.items():
-            table.to_csv(staging / f"{name}.csv", index=False)
+        for name in RUN_TABLES:
+            if name == "weekly":  # streamed: a long run's weekly rows are never in memory together
+                write_weekly(result, staging / "weekly.csv")
+            else:
+                tables[name].to_csv(staging / f"{name}.csv", index=False)
         figures = []
         if draws_fan(result):
             from .charts import fan_grid  # matplotlib is imported only when a fan is drawn
@@ -158,14 +160,25 @@ def finish_run_folder(result: RunResult, out: Path, manifest_data: dict) -> Path
             fan_grid(yearly).savefig(staging / "fan.png", dpi=110)
             figures.append("fan.png")
         (staging / "manifest.json").write_text(json.dumps(manifest_data, indent=2, default=str) + "\n")
-        for name in [*(f"{t}.csv" for t in tables), *figures, "manifest.json"]:
+        for name in [*(f"{t}.csv" for t in RUN_TABLES), *figures, "manifest.json"]:
             (staging / name).chmod(0o644)
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if result.weekly_on_disk is not None:  # the store goes next: from now on the weekly rows are weekly.csv
+        result.weekly_on_disk = WeeklyOnDisk(file=out / "weekly.csv")
     shutil.rmtree(out / REPLICATIONS_DIR, ignore_errors=True)
     (out / RUN_FILE).unlink(missing_ok=True)
     return out
+
+
+def write_weekly(result: RunResult, path: Path) -> None:
+    """weekly.csv, written a replication at a time when the rows are on disk (the replication
+    store, where the workers left each one's rows as weekly.csv lines), so they are never all in
+    memory; byte for byte the file one table would give."""
+    with open(path, "wb") as file:
+        for chunk in result.weekly_csv():
+            file.write(chunk)
 
 
 def write_folder(out: Path, tables: dict, manifest_data: dict, documents: dict | None = None,

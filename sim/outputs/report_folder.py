@@ -63,6 +63,28 @@ def _csv(path: Path, columns: set[str]) -> pd.DataFrame:
     return frame
 
 
+WEEKLY_CHUNK_ROWS = 1_000_000  # weekly.csv is read this many rows at a time (a 10-year, 100-replication run has millions)
+
+
+def _charted_weekly(path: Path) -> pd.DataFrame:
+    """The rows of weekly.csv the report charts (WEEKLY_KPIS), read a chunk at a time and
+    filtered as they come, so a long run's file is never in memory whole."""
+    columns = {"replication", "week", "kpi", "scope", "unit", "value"}
+    try:
+        with pd.read_csv(path, chunksize=WEEKLY_CHUNK_ROWS, dtype={"kpi": str, "scope": str, "unit": str}) as chunks:
+            kept = []
+            for chunk in chunks:
+                missing = columns - set(chunk.columns)
+                if missing:
+                    raise InputError(f"{path}: columns {sorted(missing)} missing; expected the file icsim writes")
+                kept.append(chunk[chunk["kpi"].isin(WEEKLY_KPIS)])
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
+    if not kept:  # only a header (or nothing): as the whole file read at once would give
+        return _csv(path, columns).iloc[:0]
+    return kept[0] if len(kept) == 1 else pd.concat(kept)
+
+
 def load_folder(path: Path) -> Folder:
     """Read a run or compare folder; InputError (one line) if it is neither."""
     path = Path(path)
@@ -94,8 +116,7 @@ def _load_run(path: Path, manifest: dict) -> Folder:
     stats = summary.assign(series=name)[["series", "kpi", "scope", "unit", "mean", "ci95_low", "ci95_high"]]
     folder = Folder(path, "run", manifest, [name], stats, {name: manifest["scenario"]}, summary=summary)
     if (path / "weekly.csv").is_file():
-        weekly = _csv(path / "weekly.csv", {"replication", "week", "kpi", "scope", "unit", "value"})
-        folder.weekly = weekly[weekly["kpi"].isin(WEEKLY_KPIS)]
+        folder.weekly = _charted_weekly(path / "weekly.csv")
     if (path / "yearly.csv").is_file():
         folder.yearly = _csv(path / "yearly.csv", {"kpi", "scope", "unit", "year", "mean", "p2_5", "p10", "p50",
                                                    "p90", "p97_5"})
