@@ -81,9 +81,11 @@ def interrupt(out: Path, sig: int) -> subprocess.CompletedProcess:
 
 
 def resume_and_compare(out: Path, uninterrupted: Path) -> None:
-    saved = sorted(p.name for p in (out / "replications").iterdir())
-    assert 2 <= len(saved) < 6, saved  # interrupted midway: some, not all
-    assert all(name.startswith("rep-") and name.endswith(".npz") for name in saved), saved  # no half-written file
+    files = sorted(p.name for p in (out / "replications").iterdir())
+    saved = [name for name in files if name.endswith(".npz")]
+    assert 2 <= len(saved) < 6, files  # interrupted midway: some, not all
+    # no half-written file: each saved replication (.npz) and its weekly rows as CSV lines (.weekly.csv)
+    assert all(name.startswith("rep-") and name.endswith((".npz", ".weekly.csv")) for name in files), files
     assert not (out / "manifest.json").exists()
     done = subprocess.run([ICSIM, "run", "--resume", str(out), "--quiet"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
