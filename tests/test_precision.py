@@ -20,7 +20,7 @@ from sim.inputs.loading import load_scenario
 
 def short(name: str):
     """A library scenario with a short warm-up and year: the batching, not the flow, is under test."""
-    return load_scenario(name).with_run(warmup_days=30, years=0.1)
+    return load_scenario(name).with_run(warmup_days=20, years=0.08)
 
 
 def shrinking(scale: float, calls: list[int]):
