@@ -502,8 +502,9 @@ def plan(
     out = _out(out, "plan", base.meta.name)
     if out is not None:
         check_out_dir(out)
+    searched: dict = {}
     chosen, evaluations = find_plan(base, service, goal, confidence, wanted, objective, cost_table, max_capacity,
-                                    on_candidate, step, workers=workers)
+                                    on_candidate, step, workers=workers, stats=searched)
     folder = None
     if out is not None:
         manifest_data = {
@@ -518,6 +519,8 @@ def plan(
             "seed": base.run.seed,
             "replications": base.run.replications,
             "years": base.run.years,
+            "search": {key: round(value, 2) if isinstance(value, float) else value
+                       for key, value in searched.items() if key != "questions"},
             "timings": {"wall_seconds": round(time.perf_counter() - started, 3)},
             "scenario": base.model_dump(mode="json"),
         }

@@ -288,6 +288,17 @@ def cost_table(**overrides) -> dict:
     return data
 
 
+def bed_day_costs():
+    """A cost table where a funded bed day costs £100 and a waiting acute (NCTR) bed day £400:
+    the trade-off the plan's cost mode weighs (`sim.inputs.costs.CostTable`)."""
+    from sim.inputs.costs import costs_from_dict
+
+    data = cost_table()
+    data["costs"]["funded_bed_day"] = cost_item(100.0, unit="funded_bed_day")
+    data["costs"]["acute_nctr_bed_day"] = cost_item(400.0)
+    return costs_from_dict(data)
+
+
 def toml_text(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
     """A dict of tables, strings and numbers written as TOML (every key quoted), e.g. a
     `cost_table()` to pass to the command line's --costs."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import BASELINE_PATH, baseline, cost_item, cost_table, mmc_beds_scenario, modify, plain
+from helpers import BASELINE_PATH, baseline, bed_day_costs, cost_item, cost_table, mmc_beds_scenario, modify, plain
 
 from sim.errors import InputError
 from sim.experiment.benefit import place_day_price
@@ -42,9 +42,14 @@ def test_plan_finds_the_erlang_c_capacity():
     assert row["capacity"] == 24, evaluations
     assert row["offered_load"] == pytest.approx(20 / 24, rel=0.03)
     assert row["offered_load_now"] == pytest.approx(20 / 22, rel=0.03)
-    # the candidates' probabilities rise with capacity (common random numbers keep them ordered)
-    probability = evaluations.sort_values("capacity")["probability_target_met"].to_numpy()
-    assert (probability[1:] >= probability[:-1]).all()
+    # the candidates' verdicts rise with capacity (common random numbers keep them ordered), and
+    # so do the probabilities of those simulated over all 60 replications (the fast search
+    # settles a candidate far from the boundary with fewer)
+    ordered = evaluations.sort_values("capacity")
+    verdicts = ordered.loc[ordered["meets"] != "", "meets"].tolist()
+    assert verdicts == sorted(verdicts), ordered
+    probability = ordered.loc[ordered["replications"] == 60, "probability_target_met"].to_numpy()
+    assert len(probability) >= 1 and (probability[1:] >= probability[:-1]).all()
 
 
 def test_capacity_found_is_monotone_in_the_target():
@@ -119,6 +124,12 @@ def test_cli_plan_writes_plan_csv(tmp_path):
     assert (table["capacity"] > 20).all() and (table["offered_load"] < 1).all()
     assert (table["probability_target_met"] >= 0.6).all()
     assert (out / "evaluations.csv").exists() and (out / "manifest.json").exists()
+    # the manifest says what the search simulated: every candidate in evaluations.csv, and at
+    # most all replications of each over the whole run
+    searched = json.loads((out / "manifest.json").read_text())["search"]
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert searched["search"] == "fast" and searched["candidates"] == evaluations["capacity"].nunique()
+    assert 0 < searched["replication_years_used"] <= searched["replication_years"]
 
 
 def test_cli_plan_bad_years_is_one_line_error(tmp_path):
@@ -142,10 +153,7 @@ def test_cost_mode_picks_the_cheapest_capacity_meeting_the_target():
     save about 4.1 × 365 × £400 ≈ £600,000 of waiting: the cheapest capacity lies above the
     least meeting the target. Each candidate's cost is worked by hand from its row of
     evaluations, and the chosen capacity is the cheapest of those meeting the target."""
-    data = cost_table()
-    data["costs"]["funded_bed_day"] = cost_item(100.0, unit="funded_bed_day")
-    data["costs"]["acute_nctr_bed_day"] = cost_item(400.0)
-    costs = costs_from_dict(data)
+    costs = bed_day_costs()
     scenario = mmc_beds_scenario(2.0, 21, 10.0, years=1, warmup_days=200, replications=8)
     target = parse_target("p2_wait_days <= 3")
     least, _ = plan(scenario, "beds", target, 0.5, max_capacity=30)
@@ -187,10 +195,7 @@ def test_cost_mode_answer_does_not_depend_on_todays_capacity():
     which already meet "p2_wait_days <= 3" (Erlang C: Wq(24) = 0.75 d), the search must still
     price capacities above 24: a bed more costs 365 × £100 = £36,500 a year, and the waiting it
     saves is bounded by the waiting cost at the least capacity meeting the target."""
-    data = cost_table()
-    data["costs"]["funded_bed_day"] = cost_item(100.0, unit="funded_bed_day")
-    data["costs"]["acute_nctr_bed_day"] = cost_item(400.0)
-    costs = costs_from_dict(data)
+    costs = bed_day_costs()
     target = parse_target("p2_wait_days <= 3")
     chosen = {}
     for today in (21, 24):

@@ -6,6 +6,11 @@ the same people (common random numbers) and differences between them are the cap
 doing, not noise. A candidate applies from the start of the run to its end; the answer for a
 year is the least such capacity meeting the target in that year. The search assumes the chance
 of meeting the target does not fall as capacity rises (true of waits and queues).
+
+Two searches give that answer: "fast" (the default, sim.experiment.plan_search) simulates a
+candidate only over the years up to the one asked about and only for as many replications as
+settle whether it meets the target, warm-started from the offered load; "grid" simulates
+every candidate it tries over all n replications and the whole run (the reference).
 """
 
 from __future__ import annotations
@@ -22,15 +27,19 @@ from ..errors import InputError
 from ..inputs.costs import CostTable
 from ..inputs.loading import scenario_from_dict
 from ..inputs.scenario import Scenario
+from ..model.calendar import Calendar
 from ..units import DAYS_PER_YEAR, WEEKS_PER_YEAR
 from .benefit import episodes_per_place_day, place_day_price
-from .kpis import KPI_BY_ID
+from .kpis import KPI_BY_ID, reporting_years
+from .plan_search import PILOT_REPLICATIONS, Grid, Replications, Search, erlang_c_servers
 from .runner import run
 
 SERVICES = ("beds", "reablement")
 OCCUPANCY_KPI = {"beds": "bed_occupancy", "reablement": "reablement_occupancy"}
 WAITING_REASON = {"beds": "awaiting_p2", "reablement": "awaiting_p1"}  # acute bed days the service's queue costs
 PLACE_DAY_COMPONENT = {"beds": "funded_capacity_beds", "reablement": "funded_capacity_reablement"}  # benefit components
+OWN_WAIT = {"beds": "p2_wait_days", "reablement": "p1_wait_days"}  # the wait Erlang C can warm-start a search for
+SEARCHES = ("fast", "grid")
 _TARGET = re.compile(r"^\s*([a-z][a-z0-9_]*)(?:\[([a-z0-9_]+)\])?\s*(<=|>=)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -130,6 +139,7 @@ def evaluate(scenario: Scenario, service: str, capacity: int, target: Target, **
         starts_per_week=("starts_per_week", "mean"),
     ).reset_index()
     out.insert(1, "capacity", int(capacity))
+    out["replications"] = len(frame) // max(1, out["year"].nunique())
     return out
 
 
@@ -144,6 +154,8 @@ def plan(
     max_capacity: int | None = None,
     on_candidate: Callable[[int], None] | None = None,
     step: int = 1,
+    search: str = "fast",
+    stats: dict | None = None,
     **run_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(plan, evaluations): the capacity chosen for each year, and every candidate simulated.
@@ -153,6 +165,9 @@ def plan(
     with the least yearly cost of funded places plus acute bed days spent waiting for them.
     `step`: capacities are searched in steps of this many places from today's (an answer is
     then the least capacity on that grid; 1 gives the exact least capacity).
+    `search`: "fast" (default) or "grid" (every candidate over all replications and years);
+    both give the same answer where the chance of meeting the target rises with capacity.
+    `stats`, if given, receives what was simulated (candidates, replications, replication-years).
     """
     if step < 1:
         raise InputError(f"--step {step}: expected a whole number of places >= 1")
@@ -162,6 +177,11 @@ def plan(
         raise InputError(f"--objective {objective!r}: expected target or cost")
     if objective == "cost" and costs is None:
         raise InputError("--objective cost needs a cost table (--costs)")
+    if search not in SEARCHES:
+        raise InputError(f"--search {search!r}: expected one of {', '.join(SEARCHES)}")
+    if search == "fast":
+        return _fast_plan(scenario, service, target, confidence, years, objective, costs, max_capacity, on_candidate,
+                          step, stats, **run_options)
     now = current_capacity(scenario, service)
     ceiling = max_capacity or 4 * max(now, 1)
     cache: dict[int, pd.DataFrame] = {}
@@ -176,20 +196,14 @@ def plan(
     first = at(now)
     place_day = _place_day(service, costs, first, now) if objective == "cost" else math.nan
     all_years = first["year"].tolist()
-    wanted = [y for y in all_years if years is None or years[0] <= y <= years[1]]
-    if years is not None and (years[0] < all_years[0] or years[1] > all_years[-1]):
-        raise InputError(
-            f"--years {years[0]}-{years[1]}: the run reports {all_years[0]}-{all_years[-1]}; "
-            "expected years within them (move run.start_date or lengthen run.years)"
-        )
+    wanted = _wanted(all_years, years)
 
     def meets(capacity: int, year: int) -> bool:
         row = at(capacity).set_index("year").loc[year]
         return bool(row["probability_target_met"] >= confidence)
 
     # lowest capacity worth trying: below the offered load's place-demand, queues grow without bound
-    demand = (first["offered_load"] * now).min()
-    low_bound = max(1, math.floor(demand) if np.isfinite(demand) else 1)
+    low_bound = _low_bound(first["offered_load"], now)
     # candidates lie on a grid: today's capacity + k × step (k may be negative), at least 1
     lowest_k = -((now - low_bound) // step)
     high_k, top_k = 0, max(0, (ceiling - now) // step)
@@ -211,14 +225,117 @@ def plan(
             chosen = now + hi * step
             if objective == "cost":
                 chosen = _least_cost(at, confidence, year, chosen, ceiling, costs, step, place_day)
-        rows.append(_plan_row(at, service, year, chosen, now, ceiling))
+        current = at(now).set_index("year").loc[year]
+        found = None if chosen is None else at(chosen).set_index("year").loc[year]
+        rows.append(_plan_row(service, year, chosen, now, ceiling, current, found))
     evaluations = pd.concat(cache.values(), ignore_index=True).sort_values(["year", "capacity"], ignore_index=True)
+    evaluations["meets"] = np.where(evaluations["probability_target_met"] >= confidence, "yes", "no")
+    if stats is not None:
+        n = int(evaluations["replications"].max())
+        stats.update(search="grid", candidates=len(cache), replications=len(cache) * n,
+                     replication_years=len(cache) * n * scenario.end_day / DAYS_PER_YEAR)
+    return pd.DataFrame(rows), _finish_evaluations(evaluations, service, objective, costs, place_day)
+
+
+def _wanted(all_years: list[int], years: tuple[int, int] | None) -> list[int]:
+    if years is not None and (years[0] < all_years[0] or years[1] > all_years[-1]):
+        raise InputError(
+            f"--years {years[0]}-{years[1]}: the run reports {all_years[0]}-{all_years[-1]}; "
+            "expected years within them (move run.start_date or lengthen run.years)"
+        )
+    return [y for y in all_years if years is None or years[0] <= y <= years[1]]
+
+
+def _low_bound(offered_load: pd.Series, now: int) -> int:
+    """The lowest capacity worth trying: the least yearly place-demand (offered load × today's
+    capacity); below it queues grow without bound."""
+    demand = (offered_load * now).min()
+    return max(1, math.floor(demand) if np.isfinite(demand) else 1)
+
+
+def _finish_evaluations(evaluations: pd.DataFrame, service: str, objective: str, costs, place_day: float) -> pd.DataFrame:
     evaluations.insert(0, "service", service)
     if objective == "cost":
+        n = evaluations["replications"].max()
         evaluations["yearly_cost"] = [
-            _yearly_cost(r.capacity, r.waiting_bed_days_per_week, costs, place_day) for r in evaluations.itertuples()
+            _yearly_cost(r.capacity, r.waiting_bed_days_per_week, costs, place_day) if r.replications == n else math.nan
+            for r in evaluations.itertuples()
         ]
-    return pd.DataFrame(rows), evaluations
+    return evaluations
+
+
+def _fast_plan(scenario, service, target, confidence, years, objective, costs, max_capacity, on_candidate, step, stats,
+               workers: int = 1, replications: int | None = None, seed: int | None = None):
+    """`plan` by the fast search (sim.experiment.plan_search): the same answer."""
+    now = current_capacity(scenario, service)
+    with_capacity(scenario, service, now)  # checks the service can be planned
+    ceiling = max_capacity or 4 * max(now, 1)
+    n = scenario.run.replications if replications is None else replications
+    keys = ((target.kpi, target.scope), (OCCUPANCY_KPI[service], "total"), ("requests_per_week", service),
+            ("starts_per_week", service), ("delayed_bed_days_per_week", WAITING_REASON[service]))
+    reps = Replications(
+        scenario, lambda capacity, run_years: with_capacity(scenario.with_run(years=run_years), service, capacity),
+        keys, target.met, target.op == "<=", n, confidence, scenario.run.seed if seed is None else seed, workers, on_candidate,
+    )
+    try:
+        all_years = reps.labels
+        wanted = _wanted(all_years, years)
+        index = [all_years.index(y) for y in wanted]
+        # pilot: a few replications of today's capacity over the whole run (place-demand per year)
+        if objective == "cost":  # the place-day price needs today's service in full, as the grid search has it
+            reps.complete(now, len(all_years) - 1)
+        else:
+            reps.pilot(now, min(n, PILOT_REPLICATIONS))
+        today = pd.DataFrame([reps.row(now, j) for j in range(len(all_years))])
+        place_day = _place_day(service, costs, today, now) if objective == "cost" else math.nan
+        low_bound = _low_bound(today["offered_load"], now)
+        grid = Grid(now, step, -((now - low_bound) // step), max(0, (ceiling - now) // step))
+        finder = Search(reps, grid, _growth(scenario), (today["offered_load"] * now).tolist(),
+                        _first_margin(service, target, today, now))
+        rows = []
+        for position, j in enumerate(index):
+            k = finder.year(j, index[position + 1 :])
+            chosen = None if k is None else grid.capacity(k)
+            if chosen is not None:
+                reps.complete(chosen, j)
+                if objective == "cost":
+                    def at(capacity: int, j: int = j) -> pd.DataFrame:
+                        reps.complete(capacity, j)
+                        return pd.DataFrame([reps.row(capacity, j)])
+
+                    chosen = _least_cost(at, confidence, all_years[j], chosen, ceiling, costs, step, place_day)
+            found = None if chosen is None else pd.Series(reps.row(chosen, j))
+            rows.append(_plan_row(service, all_years[j], chosen, now, ceiling, pd.Series(reps.row(now, j)), found))
+    finally:
+        reps.close()
+    evaluations = reps.frame().sort_values(["year", "capacity"], ignore_index=True)
+    if stats is not None:
+        stats.update(search="fast", candidates=reps.cost.candidates, replications=reps.cost.replications,
+                     replication_years=reps.cost.replication_years,
+                     replication_years_used=reps.cost.replication_years_used, questions=reps.log)
+    return pd.DataFrame(rows), _finish_evaluations(evaluations, service, objective, costs, place_day)
+
+
+def _growth(scenario: Scenario) -> list[float]:
+    """Expected arrivals a day averaged over each reporting year (season × growth; relative)."""
+    rates = Calendar(scenario).season_growth
+    return [float(rates[start:end].mean()) for _, start, end in reporting_years(scenario)]
+
+
+def _first_margin(service: str, target: Target, today: pd.DataFrame, now: int) -> float:
+    """Places above the first year's place-demand the search starts from: what Erlang C (one
+    pooled M/M/c queue) needs for a mean wait within a wait target of the service, which
+    real queues (weekdays, localities, a bad year in 1 - confidence of them) exceed, so the
+    search mostly climbs through candidates that miss, the cheap ones; for another target,
+    the square root of the demand."""
+    first = today.iloc[0]
+    demand = first["offered_load"] * now
+    if target.kpi == OWN_WAIT[service] and target.op == "<=" and target.scope == "total" and first["starts_per_week"] > 0:
+        held = demand / (first["starts_per_week"] / 7)  # mean time a place is held (Little's law)
+        servers = erlang_c_servers(demand, held, target.value)
+        if math.isfinite(servers):
+            return servers - demand
+    return math.sqrt(demand) if demand > 0 else math.nan
 
 
 def _place_day(service: str, costs: CostTable, today: pd.DataFrame, now: int) -> float:
@@ -263,19 +380,20 @@ def _least_cost(at, confidence, year, least, ceiling, costs, step, place_day) ->
     return best
 
 
-def _plan_row(at, service: str, year: int, chosen: int | None, now: int, ceiling: int) -> dict:
-    current = at(now).set_index("year").loc[year]
+def _plan_row(service: str, year: int, chosen: int | None, now: int, ceiling: int, current: pd.Series,
+              found: pd.Series | None) -> dict:
+    """A year of the plan from today's figures (`current`) and the chosen capacity's (`found`)."""
     row = {"year": year, "service": service}
     if chosen is None:
         row.update(capacity=math.nan, offered_load=math.nan, probability_target_met=math.nan)
         warning = f"target not met with up to {ceiling} places"
     else:
-        found = at(chosen).set_index("year").loc[year]
         row.update(capacity=chosen, offered_load=round(found["offered_load"], 4),
                    probability_target_met=round(found["probability_target_met"], 4))
         warning = ""
     row.update(capacity_now=now, offered_load_now=round(current["offered_load"], 4),
-               probability_target_met_now=round(current["probability_target_met"], 4))
+               probability_target_met_now=round(current["probability_target_met"], 4),
+               replications_now=int(current["replications"]))
     overloaded = [name for name, load in (("now", current["offered_load"]), ("planned", row["offered_load"]))
                   if load >= 1]
     if overloaded:
