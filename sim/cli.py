@@ -106,7 +106,8 @@ def run(
 
         out_console.print(summary_table(result.scenario.meta.name, result.summary))
     resumed = f" ({outcome.resumed} resumed from disk)" if outcome.resumed else ""
-    _say(f"{result.scenario.run.replications} replications{resumed} of '{result.scenario.meta.name}' "
+    n = result.scenario.run.replications
+    _say(f"{n} replication{'' if n == 1 else 's'}{resumed} of '{result.scenario.meta.name}' "
          f"({result.scenario.run.years:g} y, seed {result.seed}) in {outcome.seconds:.1f} s; results in {outcome.folder}/"
          + (f"; {outcome.precision.sentence()}" if outcome.precision else ""))
 

@@ -77,6 +77,7 @@ def calls(out):
         "run_replications_word": ("run", BASELINE, "--replications", "three", "--out", out / "replications_word"),
         "run_years_100": ("run", BASELINE, "--years", "100", "--out", out / "years_100", "--quiet"),
         "run_infinite_rate": ("run", "tests/data/bad_infinite_rate.toml", *short, "--out", out / "infinite_rate"),
+        "run_one": ("run", BASELINE, *short, "--out", out / "one"),
         "help": ("--help",),
         "run_help": ("run", "--help"),
     }
@@ -279,6 +280,12 @@ def test_manifest(run_folder, calls):
     # the resolved scenario, with the command-line overrides applied, reloads to the same thing
     resolved = Scenario.model_validate_json(json.dumps(manifest["scenario"]))
     assert resolved == load_scenario(REPO / BASELINE).with_run(years=YEARS, replications=REPLICATIONS)
+
+
+def test_one_replication_is_counted_in_the_singular(calls):
+    done, _ = calls["run_one"]
+    assert done.returncode == 0, done.stderr
+    assert "1 replication of 'baseline'" in done.stderr + done.stdout and "1 replications" not in done.stderr + done.stdout
 
 
 def test_run_refuses_an_existing_folder_and_leaves_it_untouched(run_folder, out):

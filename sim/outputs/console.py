@@ -33,7 +33,7 @@ def describe(scenario) -> str:
     r = scenario.run
     sites = ", ".join(f"{n} {site.beds:g}" for n, site in scenario.beds.sites.items())
     return (f"'{scenario.meta.name}': {r.years:g} year(s) from {r.start_date} after {r.warmup_days} warm-up days, "
-            f"{r.replications} replications, seed {r.seed}; {scenario.arrivals.rate_per_day:g} front-door arrivals/day; "
+            f"{r.replications} replication{'' if r.replications == 1 else 's'}, seed {r.seed}; {scenario.arrivals.rate_per_day:g} front-door arrivals/day; "
             f"short-term beds: {sites}.")
 
 
