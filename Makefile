@@ -39,7 +39,7 @@ test: lint  ## install (and headless Chromium for the report's browser test), li
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed-test  ## speed and scale figures beside their targets (not tests; about 10 minutes)
+bench: $(VENV)/.installed-test  ## speed and scale figures beside their targets, with the machine (not tests; about 50 minutes)
 	$(BIN)/python benchmarks/bench_targets.py
 
 validation: $(VENV)/.installed-demo  ## compare the scenarios calibration/anchors.toml names (20 paired replications) and write docs/validation.md
