@@ -145,6 +145,7 @@ PROGRAMME_KPIS = (  # the programme's KPIs, in the order it reports them (the re
     "p3_wait_days", "bed_occupancy", "delayed_bed_days_per_week", "bed_delayed_days_per_week",
     "permanent_care_admissions_per_year", "readmissions_per_week", "home_ward_starts_per_week",
 )
+WEEKLY_COLUMNS = ["replication", "week", "kpi", "scope", "unit", "value"]  # the weekly rows (weekly.csv)
 WEEKLY_KPIS = (  # weekly series the report charts
     "reablement_starts_per_week", "reablement_effectiveness_hours", "p1_wait_days", "p2_wait_days", "p3_wait_days",
     "p1_queue", "p2_queue", "p3_queue", "bed_occupancy", "reablement_occupancy", "delayed_bed_days_per_week",

@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import InputError
 from ..inputs.scenario import Scenario
 from ..model import simulate
-from .kpis import replication_kpis, yearly_kpis
+from .kpis import WEEKLY_COLUMNS, replication_kpis, yearly_kpis
 from .replication import (
     Packed,
     ReplicationResult,
@@ -50,7 +50,6 @@ from .replication import (
 from .stats import fan, summarise
 
 YEARLY_REPLICATION_COLUMNS = ["replication", "year", "kpi", "scope", "unit", "value"]
-WEEKLY_COLUMNS = ["replication", "week", "kpi", "scope", "unit", "value"]
 _WEEKLY_DTYPES = {"replication": "int64", "week": "int64", "kpi": "str", "scope": "str", "unit": "str", "value": "float64"}
 # pandas < 3.1 parses floats exactly only when asked to; 3.1 always does and deprecates the option
 _EXACT_FLOATS = {} if tuple(int(p) for p in pd.__version__.split(".")[:2] if p.isdigit()) >= (3, 1) else {
@@ -75,11 +74,7 @@ class WeeklyOnDisk:
         if self.file is not None:
             yield read_weekly_csv(self.file)
             return
-        for r in range(self.n):
-            try:
-                yield load_replication(self.store, r, self.key, self.seed).weekly
-            except UnusableReplication as exc:
-                raise UnusableReplication(f"{replication_file(self.store, r)}: {exc}") from None
+        yield from (result.weekly for result in self._from_store(load_replication))
 
     def csv_chunks(self) -> Iterator[bytes]:
         """weekly.csv's bytes: the header, then each replication's lines in replication order
@@ -90,9 +85,14 @@ class WeeklyOnDisk:
                     yield chunk
             return
         yield (",".join(WEEKLY_COLUMNS) + "\n").encode("utf-8")
+        yield from self._from_store(load_weekly_lines)
+
+    def _from_store(self, load: Callable) -> Iterator:
+        """`load(store, r, key, seed)` of each replication in order; a file that cannot be used is
+        named in the error."""
         for r in range(self.n):
             try:
-                yield load_weekly_lines(self.store, r, self.key, self.seed)
+                yield load(self.store, r, self.key, self.seed)
             except UnusableReplication as exc:
                 raise UnusableReplication(f"{replication_file(self.store, r)}: {exc}") from None
 
@@ -132,23 +132,27 @@ class RunResult:
         """The fan of each KPI per reporting year across replications (see `fan`)."""
         return fan(self.yearly_replications)
 
+    def _in_memory(self) -> bool:
+        """Whether `weekly` is held here (or there are none), not left on disk."""
+        return self._weekly is not None or self.weekly_on_disk is None
+
     def weekly_frames(self) -> Iterator[pd.DataFrame]:
         """The weekly rows in replication order, in pieces (one per replication when on disk)."""
-        if self._weekly is not None or self.weekly_on_disk is None:
+        if self._in_memory():
             yield self._weekly if self._weekly is not None else pd.DataFrame(columns=WEEKLY_COLUMNS)
         else:
             yield from self.weekly_on_disk.frames()
 
     def weekly_csv(self) -> Iterator[bytes]:
         """weekly.csv's bytes in pieces (a replication at a time when the rows are on disk)."""
-        if self._weekly is not None or self.weekly_on_disk is None:
+        if self._in_memory():
             yield next(self.weekly_frames()).to_csv(index=False).encode("utf-8")
         else:
             yield from self.weekly_on_disk.csv_chunks()
 
 
 def _get_weekly(self: RunResult) -> pd.DataFrame:
-    if self._weekly is not None or self.weekly_on_disk is None:
+    if self._in_memory():
         return self._weekly
     frames = list(self.weekly_on_disk.frames())
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

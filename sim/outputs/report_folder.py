@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..experiment.kpis import WEEKLY_KPIS
+from ..experiment.kpis import WEEKLY_COLUMNS, WEEKLY_KPIS
 from ..experiment.stats import summarise
 from .display import kpi_value as fmt
 
@@ -69,7 +69,7 @@ WEEKLY_CHUNK_ROWS = 1_000_000  # weekly.csv is read this many rows at a time (a 
 def _charted_weekly(path: Path) -> pd.DataFrame:
     """The rows of weekly.csv the report charts (WEEKLY_KPIS), read a chunk at a time and
     filtered as they come, so a long run's file is never in memory whole."""
-    columns = {"replication", "week", "kpi", "scope", "unit", "value"}
+    columns = set(WEEKLY_COLUMNS)
     try:
         with pd.read_csv(path, chunksize=WEEKLY_CHUNK_ROWS, dtype={"kpi": str, "scope": str, "unit": str}) as chunks:
             kept = []
