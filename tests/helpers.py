@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -306,3 +307,30 @@ def toml_text(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
     lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
     tables = [toml_text(v, (*path, k)) for k, v in data.items() if isinstance(v, Mapping)]
     return "\n".join(lines + tables) + "\n"
+
+
+def interrupted_run(scenario: Scenario, out: Path) -> None:
+    """`workflows.run` of `scenario` into `out`, interrupted (as by Ctrl-C) once two replications
+    are saved: the folder an interrupted run leaves, to resume."""
+    import pytest
+
+    from sim import workflows
+
+    finished = 0
+
+    def interrupt_after_two(replication: int) -> None:
+        nonlocal finished
+        finished += 1
+        if finished == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(workflows.RunInterrupted):
+        workflows.run(scenario, out=out, on_replication=interrupt_after_two)
+
+
+def erlang_wait(servers: int, offered: float, mean_los: float) -> float:
+    """Mean wait in M/M/c (Erlang C) from the textbook sums: C(c, a) / (c μ − λ); the reference
+    the planning tests check against (independent of sim.experiment.plan_search)."""
+    top = offered**servers / math.factorial(servers) * servers / (servers - offered)
+    p_wait = top / (sum(offered**k / math.factorial(k) for k in range(servers)) + top)
+    return p_wait * mean_los / (servers - offered)

@@ -5,26 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import BASELINE_PATH, baseline, bed_day_costs, cost_item, cost_table, mmc_beds_scenario, modify, plain
+from helpers import BASELINE_PATH, baseline, bed_day_costs, cost_item, cost_table, erlang_wait, mmc_beds_scenario, modify, plain
 
 from sim.errors import InputError
 from sim.experiment.benefit import place_day_price
 from sim.experiment.plan import _yearly_cost, current_capacity, parse_target, plan, with_capacity
 from sim.inputs.costs import costs_from_dict
-
-
-def erlang_wait(servers: int, offered: float, mean_los: float) -> float:
-    """Mean wait in M/M/c (Erlang C): C(c, a) / (c μ − λ)."""
-    top = offered**servers / math.factorial(servers) * servers / (servers - offered)
-    p_wait = top / (sum(offered**k / math.factorial(k) for k in range(servers)) + top)
-    return p_wait * mean_los / (servers - offered)
 
 
 def test_plan_finds_the_erlang_c_capacity():

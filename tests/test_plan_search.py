@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import bed_day_costs, mmc_beds_scenario, modify
+from helpers import bed_day_costs, erlang_wait, mmc_beds_scenario, modify
 
 from sim.experiment.plan import evaluate, parse_target, plan
-from sim.experiment.plan_search import _years_of, erlang_c_wait, horizon_years, needed
+from sim.experiment.plan_search import _years_of, erlang_c_servers, erlang_c_wait, horizon_years, needed
 
 KEYS = (("p2_wait_days", "total"), ("bed_occupancy", "total"), ("requests_per_week", "beds"),
         ("starts_per_week", "beds"), ("delayed_bed_days_per_week", "awaiting_p2"))
@@ -61,7 +61,7 @@ def test_fast_search_finds_the_erlang_c_capacity_as_the_grid_does():
     replications needs 8 beds. Both searches find 8 with the same P(met) and offered load (the
     chosen capacity is completed to all replications); the fast one simulates fewer candidates
     and replications, and settles 7 beds before simulating all 20 of its replications."""
-    assert erlang_wait_brackets(7, 8, 5.0, 5.0, 0.5)
+    assert erlang_wait(7, 5.0, 5.0) > 0.5 > erlang_wait(8, 5.0, 5.0)
     scenario = mmc_beds_scenario(1.0, 6, 5.0, years=1, warmup_days=60, replications=20)
     target = parse_target("p2_wait_days <= 0.5")
     fast_stats, grid_stats = {}, {}
@@ -77,8 +77,15 @@ def test_fast_search_finds_the_erlang_c_capacity_as_the_grid_does():
     assert seven["meets"] == "no" and seven["replications"] < 20 and seven["probability_target_met"] < 0.5
 
 
-def erlang_wait_brackets(fewer: int, more: int, offered: float, mean_los: float, limit: float) -> bool:
-    return erlang_c_wait(fewer, offered, mean_los) > limit > erlang_c_wait(more, offered, mean_los)
+@pytest.mark.parametrize("offered, mean_los, wait", [(5.0, 5.0, 0.5), (20.0, 10.0, 1.0), (0.5, 3.0, 0.01), (80.0, 18.0, 2.0)])
+def test_erlang_c_warm_start_matches_the_textbook_formula(offered, mean_los, wait):
+    """The search's Erlang C (Erlang B recursion, stable for large c) against the textbook sums:
+    the same mean wait, and the least servers whose wait is within the limit."""
+    servers = int(erlang_c_servers(offered, mean_los, wait))
+    for c in range(int(offered) + 1, servers + 3):
+        assert erlang_c_wait(c, offered, mean_los) == pytest.approx(erlang_wait(c, offered, mean_los), rel=1e-9)
+    assert erlang_wait(servers, offered, mean_los) <= wait
+    assert servers == int(offered) + 1 or erlang_wait(servers - 1, offered, mean_los) > wait  # the least such
 
 
 def test_fast_search_equals_exhaustive_evaluation_over_growing_years():

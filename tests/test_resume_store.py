@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import interrupted_run
 
 from sim import load_scenario
 from sim.experiment import replication as store_module
@@ -293,14 +294,7 @@ def test_resume_of_a_run_folder_with_a_damaged_file(tmp_path):
     whole = workflows.run(scenario, out=tmp_path / "whole")
 
     out = tmp_path / "run"
-    stop = iter([None, KeyboardInterrupt])
-
-    def interrupt_after_two(r):
-        if next(stop, None) is KeyboardInterrupt:
-            raise KeyboardInterrupt
-
-    with pytest.raises(workflows.RunInterrupted):
-        workflows.run(scenario, out=out, on_replication=interrupt_after_two)
+    interrupted_run(scenario, out)
     saved = sorted((out / "replications").glob("rep-*.npz"))
     assert len(saved) == 2
     saved[0].write_bytes(saved[0].read_bytes()[:-40])

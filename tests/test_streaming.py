@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import interrupted_run
 
 from sim import load_scenario, workflows
 from sim.experiment import replication as store_module
@@ -80,14 +81,7 @@ def test_streamed_weekly_csv_is_the_same_for_one_and_two_workers(scenario, strea
 def test_an_interrupted_streamed_run_resumes_to_the_same_files(scenario, streamed, tmp_path):
     whole = workflows.run(scenario, out=tmp_path / "whole").folder
     out = tmp_path / "run"
-    stop = iter([None, KeyboardInterrupt])
-
-    def interrupt_after_two(r):
-        if next(stop, None) is KeyboardInterrupt:
-            raise KeyboardInterrupt
-
-    with pytest.raises(workflows.RunInterrupted):
-        workflows.run(scenario, out=out, on_replication=interrupt_after_two)
+    interrupted_run(scenario, out)
     assert not (out / "weekly.csv").exists() and not (out / "manifest.json").exists()  # nothing claims completeness
     assert len(list((out / "replications").glob("rep-*.npz"))) == 2
     resumed = workflows.run(resume=out, workers=2)
