@@ -85,6 +85,7 @@ with plan_tab:
         if job.state == "done" and job.result is not None and (job.result / "plan.csv").is_file():
             chosen = pd.read_csv(job.result / "plan.csv")
             st.markdown(f"**{job.label}**: the least capacity meeting the target each year")
-            st.line_chart(chosen.set_index("year")[["capacity", "capacity_now"]], y_label="places")
+            by_year = chosen.assign(year=chosen["year"].astype(str)).set_index("year")  # a label, not 2,026
+            st.line_chart(by_year[["capacity", "capacity_now"]], x_label="year", y_label="places")
             st.dataframe(chosen, hide_index=True)
             downloads(job.result, key=job.id)
